@@ -1,0 +1,333 @@
+"""The command line: `isaac-gui run` over backlogs, `simulate`, `demo`, `export`; no arguments starts the app.
+
+Exit status: 0 when every photo reached a final state (some may be per-image errors), 2 for wrong
+usage, 3 when the service stopped the run (key, quota, model), 130 when stopped with Ctrl-C
+(run the same command again to continue), 1 for anything unexpected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import FrameType
+from typing import Any, TextIO
+
+from isaac_gui.core.detector import Connection
+from isaac_gui.core.events import Event, PhotoFinished, RunFinished, ScanProblem, StatsTick
+from isaac_gui.core.runner import DEFAULT_CONCURRENCY, DEFAULT_RPM, Runner, RunSettings, parse_classes
+from isaac_gui.core.settings import AppSettings, load_api_key
+from isaac_gui.core.stats import Snapshot, format_duration, format_ms
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SERVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class UsageError(Exception):
+    pass
+
+
+def progress_line(s: Snapshot) -> str:
+    total = "?" if s.total is None else f"{s.total:,}"
+    finished = s.finished
+    share = f" {finished / s.total:6.1%}" if s.total else ""
+    return (
+        f"{finished:,}/{total}{share}  {s.images_per_hour:,.0f} img/h  "
+        f"p50 {format_ms(s.p50_ms)}  p99 {format_ms(s.p99_ms)}  "
+        f"errors {s.errors}  retries {s.retries}  429s {s.rate_limited}  ETA {format_duration(s.eta_s)}"
+    )
+
+
+class Progress:
+    """The progress display: one rewritten line on a terminal, a line every few seconds otherwise."""
+
+    def __init__(self, stream: TextIO, *, quiet: bool = False) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = stream.isatty()
+        self._lock = threading.Lock()
+        self._ticks = 0
+        self.problems = 0
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            if isinstance(event, StatsTick):
+                self._ticks += 1
+                if self.quiet:
+                    return
+                if self.tty:
+                    self.stream.write("\r\x1b[2K" + progress_line(event.snapshot))
+                elif self._ticks % 5 == 1:
+                    self.stream.write(progress_line(event.snapshot) + "\n")
+                self.stream.flush()
+            elif isinstance(event, ScanProblem):
+                self.problems += 1
+                self._say(f"skipped {event.path}: {event.message}")
+            elif (
+                isinstance(event, PhotoFinished)
+                and not event.from_journal
+                and event.record["status"] == "error"
+            ):
+                error = event.record["error"]
+                self._say(f"error {event.rel}: {error['message']} [{error['kind']}]")
+            elif isinstance(event, RunFinished) and not self.quiet:
+                self._say(progress_line(event.snapshot))
+
+    def _say(self, text: str) -> None:
+        prefix = "\r\x1b[2K" if self.tty else ""
+        self.stream.write(prefix + text + "\n")
+        self.stream.flush()
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _rpm(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 (no limit) or more")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="isaac-gui", description="Find defects in folders of photos with Perceptron's Isaac model."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="detect over a folder, headless; resumes where it stopped")
+    run.add_argument("folder", type=Path, help="folder of photos (searched recursively)")
+    run.add_argument("--classes", required=True, help='defects to look for, comma-separated: "scratch, dent"')
+    run.add_argument("--out", type=Path, help="output folder (default: FOLDER-results beside the folder)")
+    run.add_argument("--model", help="model (default: $PERCEPTRON_MODEL, settings, else isaac-0.1)")
+    run.add_argument("--base-url", help="API base URL including /v1 (default: $PERCEPTRON_BASE_URL)")
+    run.add_argument(
+        "--concurrency", type=_positive_int, help=f"requests in flight (default {DEFAULT_CONCURRENCY})"
+    )
+    run.add_argument(
+        "--rpm", type=_rpm, help=f"requests per minute, 0 = no limit (default {DEFAULT_RPM:.0f})"
+    )
+    run.add_argument(
+        "--max-side", type=int, help="long side of the image sent, px; 0 = full size (default 1024)"
+    )
+    run.add_argument("--timeout", type=float, help="seconds to wait for one answer (default 60)")
+    run.add_argument("--retry-errors", action="store_true", help="also retry photos that failed to decode")
+    run.add_argument("--no-recursive", action="store_true", help="only the folder itself, not its subfolders")
+    run.add_argument("--s3", metavar="S3_URL", help="stream results to s3://bucket/prefix as they finish")
+    run.add_argument(
+        "--s3-endpoint-url", metavar="URL", help="S3-compatible endpoint (MinIO, SeaweedFS, ...)"
+    )
+    run.add_argument("--s3-annotated", action="store_true", help="also upload annotated images to S3")
+    run.add_argument("--quiet", "-q", action="store_true", help="print only problems and the final line")
+
+    from isaac_gui.sim import cli as sim_cli  # noqa: PLC0415 - only the simulator's own arguments
+
+    simulate = sub.add_parser("simulate", help="serve a loopback simulator of the Perceptron API")
+    sim_cli.add_arguments(simulate)
+
+    demo = sub.add_parser("demo", help="try it: the simulator over generated sample photos")
+    demo.add_argument(
+        "--out", type=Path, help="where the sample folder and results go (default: a temp folder)"
+    )
+    demo.add_argument("--count", type=_positive_int, default=24, help="number of sample photos")
+
+    from isaac_gui.core.exporters import FORMATS  # noqa: PLC0415
+
+    export = sub.add_parser("export", help="export a run's results: annotated images and standard formats")
+    export.add_argument("results", type=Path, help="the run's output folder (holding journal.sqlite)")
+    export.add_argument(
+        "--format", default="annotated,coco,csv", help=f"comma-separated: {','.join(FORMATS)}"
+    )
+    export.add_argument("--to", type=Path, required=True, help="destination folder")
+    export.add_argument("--max-side", type=int, help="long side of annotated images (default: full size)")
+    export.add_argument(
+        "--image-format", choices=("jpg", "png"), default="jpg", help="annotated image format"
+    )
+    sub.add_parser("gui", help="start the desktop app (the default)")
+    return parser
+
+
+def run_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int:
+    folder: Path = args.folder
+    if not folder.exists():
+        raise UsageError(f"{folder}: no such folder")
+    classes = parse_classes(args.classes)
+    if not classes:
+        raise UsageError('--classes: name at least one defect, e.g. --classes "scratch, dent"')
+    out_dir: Path = args.out or folder.absolute().parent / f"{folder.absolute().name}-results"
+    settings = AppSettings.load()
+    connection = Connection.resolve(
+        base_url=args.base_url,
+        model=args.model,
+        timeout_s=args.timeout,
+        settings_base_url=settings.base_url,
+        settings_api_key=load_api_key(),
+        settings_model=settings.model,
+    )
+    max_side = settings.max_side if args.max_side is None else (args.max_side or None)
+    run_settings = RunSettings(
+        classes=classes,
+        concurrency=args.concurrency or settings.concurrency or DEFAULT_CONCURRENCY,
+        rpm=(settings.rpm if args.rpm is None else args.rpm) or None,
+        max_side=max_side,
+        recursive=not args.no_recursive,
+        retry_errors=args.retry_errors,
+    )
+    progress = Progress(stream, quiet=args.quiet)
+    uploader = _start_s3(args, out_dir, classes, stream) if args.s3 else None
+    listener: Any = progress if uploader is None else _fan_out(progress, uploader.on_event)
+    with ThreadPoolExecutor(max_workers=run_settings.concurrency, thread_name_prefix="isaac-detect") as pool:
+        runner = Runner(
+            folder, out_dir, run_settings, executor=pool, listener=listener, connection=connection
+        )
+        interrupts = [0]
+
+        def on_sigint(_signum: int, _frame: FrameType | None) -> None:
+            interrupts[0] += 1
+            if interrupts[0] == 1:
+                stream.write("\nStopping: finishing the requests in flight (Ctrl-C again to quit now)...\n")
+                runner.cancel()
+            else:
+                os._exit(EXIT_INTERRUPTED)
+
+        previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
+        try:
+            runner.start()
+            while not runner.wait(0.5):
+                pass
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+    if uploader is not None:
+        uploader.close()
+    stream.write(f"{runner.message}  Results: {out_dir / 'results.jsonl'}\n")
+    if runner.outcome == "stopped":
+        return EXIT_SERVICE
+    if runner.outcome == "cancelled":
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _fan_out(*listeners: Any) -> Any:
+    def listener(event: Event) -> None:
+        for each in listeners:
+            each(event)
+
+    return listener
+
+
+def _start_s3(args: argparse.Namespace, out_dir: Path, classes: Sequence[str], stream: TextIO) -> Any:
+    from isaac_gui.core.s3 import S3Target, S3Uploader  # noqa: PLC0415
+
+    try:
+        target = S3Target.from_url(
+            args.s3, endpoint_url=args.s3_endpoint_url, upload_annotated=args.s3_annotated
+        )
+    except ValueError as exc:
+        raise UsageError(f"--s3: {exc}") from None
+    return S3Uploader(target, out_dir, classes=classes, on_problem=lambda msg: stream.write(f"S3: {msg}\n"))
+
+
+def export_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int:
+    from isaac_gui.core.exporters import FORMATS, ExportError, export_records  # noqa: PLC0415
+    from isaac_gui.core.journal import JOURNAL_NAME, Journal  # noqa: PLC0415
+
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise UsageError(
+            f"--format: unknown {', '.join(unknown) or 'nothing'}; choose from {', '.join(FORMATS)}"
+        )
+    if not (args.results / JOURNAL_NAME).exists():
+        raise UsageError(f"{args.results}: not a run's output folder (no {JOURNAL_NAME})")
+    journal = Journal(args.results)
+    try:
+        records = list(journal.records())
+        root = Path(journal.meta("source_root") or ".")
+        settings = journal.last_settings() or {}
+    finally:
+        journal.close()
+    try:
+        report = export_records(
+            records,
+            source_root=root,
+            dest=args.to,
+            formats=formats,
+            classes=settings.get("classes", []),
+            annotated_max_side=args.max_side,
+            annotated_format=args.image_format,
+            progress=None,
+        )
+    except ExportError as exc:
+        stream.write(f"export failed: {exc}\n")
+        return EXIT_ERROR
+    stream.write(f"exported {len(records)} photos as {', '.join(formats)} to {args.to}\n")
+    for warning in report.warnings:
+        stream.write(f"warning: {warning}\n")
+    return EXIT_OK
+
+
+def demo_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int:
+    import tempfile  # noqa: PLC0415
+
+    from isaac_gui.sim.samples import generate_samples  # noqa: PLC0415
+    from isaac_gui.sim.config import SimulatorConfig  # noqa: PLC0415
+    from isaac_gui.sim.server import Simulator  # noqa: PLC0415
+
+    base = args.out or Path(tempfile.mkdtemp(prefix="isaac-demo-"))
+    photos = base / "photos"
+    classes = ("scratch", "dent", "missing screw")
+    if not photos.exists():
+        stream.write(f"Generating {args.count} sample photos in {photos} ...\n")
+        generate_samples(photos, args.count, classes, seed=7)
+    with Simulator(SimulatorConfig(latency_median_s=0.4, latency_jitter_s=0.2, p_503=0.05, seed=7)) as sim:
+        stream.write(f"Simulated Perceptron API at {sim.base_url}\n")
+        os.environ["PERCEPTRON_BASE_URL"] = sim.base_url
+        os.environ.setdefault("PERCEPTRON_API_KEY", "demo")
+        run_args = build_parser().parse_args(
+            ["run", str(photos), "--classes", ", ".join(classes), "--out", str(base / "results")]
+        )
+        return run_command(run_args, stream=stream)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return run_command(args)
+        if args.command == "simulate":
+            from isaac_gui.sim import cli as sim_cli  # noqa: PLC0415
+
+            return sim_cli.run(args)
+        if args.command == "export":
+            return export_command(args)
+        if args.command == "demo":
+            return demo_command(args)
+        return _start_gui(args)
+    except UsageError as exc:
+        parser.exit(EXIT_USAGE, f"isaac-gui: {exc}\n")
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def _start_gui(args: argparse.Namespace) -> int:
+    """Until the desktop window exists, `isaac-gui` alone shows the headless demo."""
+    demo_args = build_parser().parse_args(["demo"])
+    return demo_command(demo_args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

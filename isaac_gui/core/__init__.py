@@ -1,0 +1,1 @@
+"""The engine: everything a front end needs, with no Qt."""

@@ -1,0 +1,152 @@
+"""One call to Isaac for one prepared photo, through the official SDK, shared by every worker thread.
+
+The SDK's `detect()` helper opens a new connection pool per call; we build one `perceptron.Client`
+(one pooled `httpx.Client`, safe across threads) and send tasks compiled once per call with
+`inspect_task`, which produce exactly the helper's request. Boxes leave here as integer pixels of
+the photo as displayed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import perceptron
+from perceptron import perceive
+
+from isaac_gui.core.geometry import PixelBox, grid_box_to_pixels
+from isaac_gui.core.images import PreparedImage
+
+DEFAULT_MODEL = "isaac-0.1"
+DEFAULT_TIMEOUT_S = 60.0
+
+
+class MalformedAnswerError(perceptron.errors.ServerError):  # type: ignore[misc]
+    """The answer arrived but its box markup is broken: worth asking again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """Where and how to reach Isaac. None means: the SDK's environment variable, else its default."""
+
+    base_url: str | None = None
+    api_key: str | None = None
+    model: str = DEFAULT_MODEL
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    provider: str | None = None
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | None = None,
+        timeout_s: float | None = None,
+        settings_base_url: str | None = None,
+        settings_api_key: str | None = None,
+        settings_model: str | None = None,
+    ) -> Connection:
+        """Explicit values (command-line flags) first, then the SDK's environment variables, then the
+        app's settings, then the defaults (model `isaac-0.1`)."""
+        env = os.environ
+        return cls(
+            base_url=base_url or env.get("PERCEPTRON_BASE_URL") or settings_base_url or None,
+            api_key=api_key or env.get("PERCEPTRON_API_KEY") or settings_api_key or None,
+            model=model or env.get("PERCEPTRON_MODEL") or settings_model or DEFAULT_MODEL,
+            timeout_s=timeout_s or DEFAULT_TIMEOUT_S,
+            provider=env.get("PERCEPTRON_PROVIDER") or None,
+        )
+
+    @property
+    def is_loopback(self) -> bool:
+        return bool(self.base_url) and any(
+            host in (self.base_url or "") for host in ("//127.0.0.1", "//localhost", "//[::1]")
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """Isaac's answer for one photo, boxes in pixels of the photo as displayed."""
+
+    boxes: tuple[PixelBox, ...]
+    text: str
+    request_id: str | None
+    usage: dict[str, Any] | None
+    finish_reason: str | None
+    warnings: tuple[str, ...] = field(default=())
+
+
+def instruction(classes: Sequence[str]) -> str:
+    """The detect helper's own instruction for the Isaac prompt profile."""
+    return "Your goal is to segment out the following categories: " + ", ".join(classes)
+
+
+@perceive(expects="box")  # type: ignore[untyped-decorator]
+def _detect_task(image_bytes: bytes, classes: Sequence[str]) -> Any:
+    return perceptron.system(instruction(classes)) + perceptron.image(image_bytes)
+
+
+class Detector:
+    """Sends prepared photos to Isaac. Thread-safe: every worker shares one client and its pool."""
+
+    def __init__(self, connection: Connection, *, max_connections: int = 32) -> None:
+        self.connection = connection
+        self._http = httpx.Client(
+            timeout=connection.timeout_s,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        )
+        overrides: dict[str, Any] = {"model": connection.model, "timeout": connection.timeout_s}
+        if connection.base_url:
+            overrides["base_url"] = connection.base_url
+        if connection.api_key:
+            overrides["api_key"] = connection.api_key
+        if connection.provider:
+            overrides["provider"] = connection.provider
+        self._client = perceptron.Client(http_client=self._http, **overrides)
+
+    def detect(self, prepared: PreparedImage, classes: Sequence[str]) -> Detection:
+        """One request. Raises the SDK's errors (see `retry` for which are worth another try)."""
+        task, _issues = perceptron.inspect_task(_detect_task, prepared.body, list(classes))
+        result = self._client.generate(task, expects="box")
+        errors = result.get("errors") or []
+        if errors:
+            problems = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors)
+            raise MalformedAnswerError(
+                f"the answer's box markup is broken ({problems})",
+                code="malformed_markup",
+                request_id=result.get("request_id"),
+            )
+        boxes: list[PixelBox] = []
+        out_of_range = 0
+        for box in result.get("boxes") or []:
+            pixel_box, suspicious = grid_box_to_pixels(
+                box.mention or "",
+                box.top_left.x,
+                box.top_left.y,
+                box.bottom_right.x,
+                box.bottom_right.y,
+                prepared.width,
+                prepared.height,
+            )
+            out_of_range += suspicious
+            boxes.append(pixel_box)
+        warnings: tuple[str, ...] = ()
+        if out_of_range:
+            warnings = (f"{out_of_range} box(es) were outside the 0–1000 grid or reversed and were clamped",)
+        usage = result.get("usage")
+        return Detection(
+            boxes=tuple(boxes),
+            text=str(result.get("text") or ""),
+            request_id=result.get("request_id"),
+            usage=dict(usage) if isinstance(usage, dict) else None,
+            finish_reason=result.get("finish_reason"),
+            warnings=warnings,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+        self._http.close()

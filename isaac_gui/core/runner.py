@@ -1,0 +1,499 @@
+"""The engine: every photo of a folder through Isaac, concurrently, paced, resumable.
+
+A conductor thread scans the folder (streaming) and hands each photo that the journal does not
+already hold to the executor the caller passes in (a `ThreadPoolExecutor` on the command line, a
+`QThreadPool` adapter in the GUI). At most `concurrency` photos are in flight, so memory stays
+bounded however large the folder. Each job reads, prepares (at most one per core at a time), waits
+for its turn from the rate limiter, sends, retries, and commits its result to the journal before
+telling anyone. Pause holds photos that have not been sent; cancel wakes every wait at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from perceptron import errors as sdk
+
+from isaac_gui.core import discovery
+from isaac_gui.core.detector import Connection, Detection, Detector
+from isaac_gui.core.events import (
+    Listener,
+    PhotoFinished,
+    PhotoQueued,
+    PhotoRetrying,
+    PhotoStarted,
+    RunFinished,
+    ScanFinished,
+    ScanProblem,
+    StatsTick,
+)
+from isaac_gui.core.images import (
+    DEFAULT_MAX_SIDE,
+    JPEG_QUALITY,
+    PREPARATION_VERSION,
+    ImageError,
+    PreparedImage,
+)
+from isaac_gui.core.images import prepare as prepare_image
+from isaac_gui.core.journal import Journal, file_sha256, job_key, write_atomic
+from isaac_gui.core.pacing import RateLimiter
+from isaac_gui.core.retry import (
+    Attempts,
+    CancelledError,
+    FatalError,
+    RetryPolicy,
+    call_with_retries,
+    describe,
+    fatal_from,
+)
+from isaac_gui.core.stats import RunStats, Snapshot
+
+DEFAULT_CONCURRENCY = 16
+DEFAULT_RPM = 300.0
+
+
+class DetectorLike(Protocol):
+    def detect(self, prepared: PreparedImage, classes: Sequence[str]) -> Detection: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    classes: tuple[str, ...]
+    concurrency: int = DEFAULT_CONCURRENCY
+    rpm: float | None = DEFAULT_RPM
+    max_side: int | None = DEFAULT_MAX_SIDE
+    recursive: bool = True
+    retry_errors: bool = False  # also retry images whose error was not transient (e.g. undecodable)
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    prepare_workers: int = max(os.cpu_count() or 2, 1)
+    thumb_side: int | None = None
+    stats_interval_s: float = 1.0
+    cancel_grace_s: float = 5.0
+
+    @property
+    def preparation(self) -> str:
+        return f"jpeg{JPEG_QUALITY}/max{self.max_side or 'full'}/v{PREPARATION_VERSION}"
+
+
+def parse_classes(text: str) -> tuple[str, ...]:
+    """ "scratch, dent , missing screw" -> ("scratch", "dent", "missing screw"), duplicates dropped."""
+    seen: dict[str, str] = {}
+    for part in text.split(","):
+        name = " ".join(part.split())
+        if name and name.casefold() not in seen:
+            seen[name.casefold()] = name
+    return tuple(seen.values())
+
+
+class Runner:
+    """One run over one folder into one output folder. Start it, then pause/resume/cancel/wait."""
+
+    def __init__(
+        self,
+        source: Path | Sequence[Path],
+        out_dir: Path,
+        settings: RunSettings,
+        *,
+        executor: Executor,
+        listener: Listener,
+        connection: Connection | None = None,
+        detector: DetectorLike | None = None,
+        on_thumbnail: Callable[[str, bytes], None] | None = None,
+    ) -> None:
+        if not settings.classes:
+            raise ValueError("name at least one class to look for")
+        self.settings = settings
+        self.connection = connection or Connection()
+        self.out_dir = Path(out_dir)
+        self._sources = [Path(source)] if isinstance(source, (str, Path)) else [Path(p) for p in source]
+        self._executor = executor
+        self._listener = listener
+        self._detector = detector or Detector(self.connection, max_connections=settings.concurrency)
+        self._owns_detector = detector is None
+        self._on_thumbnail = on_thumbnail
+        self.journal = Journal(self.out_dir)
+        self.limiter = RateLimiter(settings.rpm)
+        self.stats = RunStats()
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+        self._cond = threading.Condition()
+        self._paused = False
+        self._in_flight = 0
+        self._waiters: dict[str, list[tuple[str, int]]] = {}
+        self._prep_slots = threading.BoundedSemaphore(max(settings.prepare_workers, 1))
+        self._fatal: FatalError | None = None
+        self._threads: list[threading.Thread] = []
+        self.outcome: str | None = None
+        self.message = ""
+
+    # -- control ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self.journal.begin_run(self._settings_record())
+        for name, target in (("isaac-conductor", self._conduct), ("isaac-stats", self._tick)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def cancel(self) -> None:
+        self._cancel.set()
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the run to end; True when it has (its threads are then gone too)."""
+        if not self._done.wait(timeout):
+            return False
+        for thread in self._threads:
+            thread.join(timeout)
+        return True
+
+    @property
+    def finished(self) -> bool:
+        return self._done.is_set()
+
+    # -- the conductor ----------------------------------------------------------------------
+    def _emit(self, event: Any) -> None:
+        self._listener(event)
+
+    def _settings_record(self) -> dict[str, Any]:
+        return {
+            "source": [str(p) for p in self._sources],
+            "classes": list(self.settings.classes),
+            "model": self.connection.model,
+            "base_url": self.connection.base_url,
+            "max_side": self.settings.max_side,
+            "rpm": self.settings.rpm,
+            "concurrency": self.settings.concurrency,
+            "preparation": self.settings.preparation,
+        }
+
+    def _scan(self, report: bool) -> tuple[Path, Any]:
+        problem = (lambda path, message: self._emit(ScanProblem(path, message))) if report else None
+        return discovery.scan_paths(self._sources, recursive=self.settings.recursive, on_problem=problem)
+
+    def _count(self) -> None:
+        _root, photos = self._scan(report=False)
+        total = 0
+        for _photo in photos:
+            total += 1
+            if self._cancel.is_set():
+                return
+        self.stats.set_total(total)
+        self._emit(ScanFinished(total))
+
+    def _conduct(self) -> None:
+        try:
+            counter = threading.Thread(target=self._count, name="isaac-count", daemon=True)
+            counter.start()
+            root, photos = self._scan(report=True)
+            self.journal.set_meta("source_root", str(root))
+            for seq, photo in enumerate(photos):
+                if self._cancel.is_set():
+                    break
+                self._consider(photo, seq)
+            self._drain()
+            counter.join()
+        except Exception as exc:  # a bug must still end the run visibly, with results written
+            self._fatal = self._fatal or FatalError(
+                "internal", f"The run stopped on an internal error: {exc!r}"
+            )
+            self._cancel.set()
+            self._drain()
+        finally:
+            self._finish()
+
+    def _consider(self, photo: discovery.FoundPhoto, seq: int) -> None:
+        known = self.journal.known(photo.rel)
+        if known and known.size == photo.size and known.mtime_ns == photo.mtime_ns:
+            sha = known.sha256
+        else:
+            try:
+                sha = file_sha256(photo.path)
+            except OSError as exc:
+                sha = "unreadable:" + hashlib.sha256(photo.rel.encode()).hexdigest()
+                key = self._key(sha)
+                self.journal.see_photo(photo.rel, seq, photo.size, photo.mtime_ns, sha, key)
+                record = self._error_record(None, "unreadable", f"cannot be read: {exc.strerror or exc}", 0)
+                self._save_and_announce(key, record, retryable=True, rels=[(photo.rel, seq)])
+                return
+        key = self._key(sha)
+        self.journal.see_photo(photo.rel, seq, photo.size, photo.mtime_ns, sha, key)
+        existing = self.journal.result(key)
+        if existing is not None:
+            status, retryable, record = existing
+            if status == "ok" or not (retryable or self.settings.retry_errors):
+                self.stats.image_skipped()
+                self._emit(PhotoFinished(photo.rel, seq, {"image": photo.rel, **record}, from_journal=True))
+                return
+        with self._cond:
+            if key in self._waiters:  # the same content is already on its way: share its answer
+                self._waiters[key].append((photo.rel, seq))
+                return
+            while self._in_flight >= self.settings.concurrency and not self._cancel.is_set():
+                self._cond.wait()
+            if self._cancel.is_set():
+                return
+            self._in_flight += 1
+            self._waiters[key] = [(photo.rel, seq)]
+        self._emit(PhotoQueued(photo.rel, seq))
+        try:
+            self._executor.submit(self._job, photo, seq, sha, key)
+        except RuntimeError:  # the executor was shut down under us
+            self._job_ended(key)
+            raise
+
+    def _key(self, sha: str) -> str:
+        return job_key(sha, self.connection.model, self.settings.classes, self.settings.preparation)
+
+    def _drain(self) -> None:
+        """Wait for the photos in flight; after a cancel, give them a grace period, then cut the connections."""
+        with self._cond:
+            if not self._cancel.is_set():
+                while self._in_flight and not self._cancel.is_set():
+                    self._cond.wait()
+            if self._cancel.is_set():
+                deadline = time.monotonic() + self.settings.cancel_grace_s
+                while self._in_flight and time.monotonic() < deadline:
+                    self._cond.wait(max(deadline - time.monotonic(), 0.0))
+        if self._in_flight:
+            self._detector.close()  # requests still hanging end with a transport error
+            with self._cond:
+                while self._in_flight:
+                    self._cond.wait()
+
+    def _finish(self) -> None:
+        if self._owns_detector:
+            self._detector.close()
+        snapshot = self.stats.snapshot()
+        if self._fatal is not None:
+            self.outcome, self.message = "stopped", self._fatal.message
+        elif self._cancel.is_set():
+            self.outcome, self.message = "cancelled", "Stopped by the user; run again to continue."
+        else:
+            self.outcome, self.message = "completed", "Every photo reached a final state."
+        try:
+            self.journal.end_run(self.outcome)
+            write_outputs(self.journal, self.out_dir, snapshot, self.outcome)
+        finally:
+            self.journal.close()
+            self._done.set()
+            self._emit(RunFinished(self.outcome, self.message, snapshot))
+
+    def _tick(self) -> None:
+        while not self._done.wait(self.settings.stats_interval_s):
+            self._emit(StatsTick(self.stats.snapshot()))
+
+    # -- one photo --------------------------------------------------------------------------
+    def _gate(self) -> None:
+        with self._cond:
+            while self._paused and not self._cancel.is_set():
+                self._cond.wait()
+        if self._cancel.is_set():
+            raise CancelledError()
+
+    def _job(self, photo: discovery.FoundPhoto, seq: int, sha: str, key: str) -> None:
+        started = False
+        try:
+            self._gate()
+            self.stats.started()
+            started = True
+            self._emit(PhotoStarted(photo.rel))
+            record, retryable = self._process(photo, sha)
+            self._save_and_announce(key, record, retryable=retryable)
+        except CancelledError:
+            for rel, rel_seq in self._take_waiters(key):
+                self._emit(PhotoQueued(rel, rel_seq))
+        except FatalError as exc:
+            with self._cond:
+                self._fatal = self._fatal or exc
+            self.cancel()
+            for rel, rel_seq in self._take_waiters(key):
+                self._emit(PhotoQueued(rel, rel_seq))
+        except Exception as exc:  # never lose the batch to one photo
+            record = self._error_record(sha, "internal", f"failed unexpectedly: {exc!r}", 0)
+            self._save_and_announce(key, record, retryable=True)
+        finally:
+            if started:
+                self.stats.stopped()
+            self._job_ended(key)
+
+    def _take_waiters(self, key: str) -> list[tuple[str, int]]:
+        with self._cond:
+            return self._waiters.pop(key, [])
+
+    def _job_ended(self, key: str) -> None:
+        with self._cond:
+            self._waiters.pop(key, None)
+            self._in_flight -= 1
+            self._cond.notify_all()
+
+    def _save_and_announce(
+        self, key: str, record: dict[str, Any], *, retryable: bool, rels: list[tuple[str, int]] | None = None
+    ) -> None:
+        self.journal.save_result(key, record, retryable=retryable)
+        self.stats.image_finished(record["status"] == "ok")
+        for rel, rel_seq in rels if rels is not None else self._take_waiters(key):
+            self._emit(PhotoFinished(rel, rel_seq, {"image": rel, **record}))
+
+    def _error_record(
+        self, sha: str | None, kind: str, message: str, attempts: int, **extra: Any
+    ) -> dict[str, Any]:
+        return {
+            "sha256": sha,
+            "width": extra.pop("width", None),
+            "height": extra.pop("height", None),
+            "status": "error",
+            "model": self.connection.model,
+            "classes": list(self.settings.classes),
+            "error": {"kind": kind, "message": message},
+            "detections": [],
+            "latency_ms": None,
+            "attempts": attempts,
+            **extra,
+        }
+
+    def _process(self, photo: discovery.FoundPhoto, sha: str) -> tuple[dict[str, Any], bool]:
+        """Prepare and send one photo; returns its record and whether its failure is worth a rerun."""
+        try:
+            data = photo.path.read_bytes()
+        except OSError as exc:
+            return self._error_record(sha, "unreadable", f"cannot be read: {exc.strerror or exc}", 0), True
+        if hashlib.sha256(data).hexdigest() != sha:
+            return self._error_record(
+                sha, "changed", "changed while being read; run again to detect it", 0
+            ), True
+        try:
+            with self._prep_slots:
+                self._gate()
+                prepared = prepare_image(data, self.settings.max_side, thumb_side=self.settings.thumb_side)
+        except ImageError as exc:
+            return self._error_record(sha, exc.kind, exc.message, 0), False
+        del data
+        if self._on_thumbnail is not None and prepared.thumbnail is not None:
+            self._on_thumbnail(sha, prepared.thumbnail)
+        attempts = Attempts()
+        latency = [0.0]
+
+        def attempt() -> Detection:
+            self._gate()
+            if not self.limiter.acquire(self._cancel):
+                raise CancelledError()
+            begun = time.perf_counter()
+            detection = self._detector.detect(prepared, self.settings.classes)
+            latency[0] = time.perf_counter() - begun
+            self.stats.request_answered(latency[0])
+            return detection
+
+        def on_retry(exc: BaseException, delay: float) -> None:
+            rate_limited = isinstance(exc, sdk.RateLimitError)
+            self.stats.retried(rate_limited)
+            self._emit(PhotoRetrying(photo.rel, attempts.total, describe(exc), delay, rate_limited))
+
+        size = {"width": prepared.width, "height": prepared.height}
+        try:
+            detection = call_with_retries(
+                attempt,
+                policy=self.settings.policy,
+                cancel=self._cancel,
+                attempts=attempts,
+                on_rate_limited=self.limiter.on_rate_limited,
+                on_retry=on_retry,
+            )
+        except CancelledError:
+            raise
+        except sdk.SDKError as exc:
+            fatal = fatal_from(exc, self.connection.model)
+            if fatal is not None:
+                raise fatal from exc
+            if self._cancel.is_set():
+                raise CancelledError() from exc
+            if isinstance(exc, sdk.BadRequestError):
+                message = f"was refused by the API: {describe(exc)}"
+                return self._error_record(sha, "rejected", message, attempts.total, **size), False
+            message = f"got no usable answer after {attempts.total} tries; last: {describe(exc)}"
+            return self._error_record(sha, "gave_up", message, attempts.total, **size), True
+        record: dict[str, Any] = {
+            "sha256": sha,
+            **size,
+            "status": "ok",
+            "model": self.connection.model,
+            "classes": list(self.settings.classes),
+            "text": detection.text,
+            "detections": [box.to_record() for box in detection.boxes],
+            "latency_ms": round(latency[0] * 1000.0, 1),
+            "attempts": attempts.total,
+            "request_id": detection.request_id,
+            "usage": detection.usage,
+            "sent": {"width": prepared.sent_width, "height": prepared.sent_height},
+        }
+        if detection.warnings:
+            record["warnings"] = list(detection.warnings)
+        return record, False
+
+
+def write_outputs(journal: Journal, out_dir: Path, snapshot: Snapshot, outcome: str) -> dict[str, Any]:
+    """results.jsonl and summary.json, rebuilt from the journal (streamed, a record at a time) and
+    swapped in atomically. Returns the summary."""
+    latencies: list[float] = []
+    errors_by_kind: dict[str, int] = {}
+    images = ok = with_detections = 0
+    target = out_dir / "results.jsonl"
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        for record in journal.records():
+            fh.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+            images += 1
+            if record["status"] == "ok":
+                ok += 1
+                with_detections += bool(record.get("detections"))
+            else:
+                kind = record["error"]["kind"]
+                errors_by_kind[kind] = errors_by_kind.get(kind, 0) + 1
+            if record.get("latency_ms") is not None:
+                latencies.append(float(record["latency_ms"]))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    p = np.percentile(np.asarray(latencies), (50, 90, 99)).tolist() if latencies else [None, None, None]
+    summary = {
+        "outcome": outcome,
+        "images": images,
+        "ok": ok,
+        "error": images - ok,
+        "with_detections": with_detections,
+        "errors_by_kind": errors_by_kind,
+        "wall_time_s": round(snapshot.elapsed_s, 3),
+        "images_per_hour": round(snapshot.overall_per_hour, 1),
+        "latency_ms": {
+            name: None if v is None else round(v, 1) for name, v in zip(("p50", "p90", "p99"), p, strict=True)
+        },
+        "retries": snapshot.retries,
+        "rate_limited": snapshot.rate_limited,
+        "this_session": asdict(snapshot),
+    }
+    write_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    return summary

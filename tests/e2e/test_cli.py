@@ -1,0 +1,159 @@
+"""The headless command, run as a user runs it: a subprocess against the simulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from isaac_gui.sim.samples import generate_samples
+
+CLASSES = "scratch, dent"
+
+
+def cli(*args: str, env_extra: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "isaac_gui.cli", *args],
+        env={**os.environ, **env_extra},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def env(sim, tmp_path):
+    return {
+        "PERCEPTRON_BASE_URL": sim.base_url,
+        "PERCEPTRON_API_KEY": "test-key",
+        "ISAAC_GUI_CONFIG_DIR": str(tmp_path / "config"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+
+
+def results(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+
+
+def test_run_writes_results_and_summary_and_exits_0(tmp_path, env):
+    generate_samples(tmp_path / "parts", 5, ["scratch", "dent"], seed=1, size=(400, 300))
+    proc = cli(
+        "run", str(tmp_path / "parts"), "--classes", CLASSES, "--out", str(tmp_path / "out"), env_extra=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(results(tmp_path / "out")) == 5
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["ok"] == 5 and summary["latency_ms"]["p50"] is not None
+    assert "5/5" in proc.stderr and "p50" in proc.stderr
+
+
+def test_default_output_folder_sits_beside_the_photos(tmp_path, env):
+    generate_samples(tmp_path / "parts", 1, ["scratch"], seed=2, size=(200, 100))
+    proc = cli("run", str(tmp_path / "parts"), "--classes", "scratch", env_extra=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "parts-results" / "results.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "NOPE", "--classes", "scratch"],
+        ["run", "{folder}", "--classes", " , "],
+        ["run", "{folder}"],
+        ["run", "{folder}", "--classes", "a", "--concurrency", "0"],
+        ["frobnicate"],
+    ],
+)
+def test_wrong_usage_exits_2_with_one_line(tmp_path, env, args):
+    (tmp_path / "parts").mkdir()
+    args = [a.replace("{folder}", str(tmp_path / "parts")) for a in args]
+    proc = cli(*args, env_extra=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("isaac-gui")
+
+
+def test_a_refused_key_exits_3_with_one_line(tmp_path, env, sim):
+    sim.update(api_key="the-right-one")
+    generate_samples(tmp_path / "parts", 3, ["scratch"], seed=3, size=(200, 100))
+    proc = cli(
+        "run", str(tmp_path / "parts"), "--classes", "scratch", "--out", str(tmp_path / "o"), env_extra=env
+    )
+    assert proc.returncode == 3
+    assert "401" in proc.stderr
+
+
+def test_sigkill_mid_run_then_the_same_command_resumes_to_exactly_one_result_each(tmp_path, env, sim):
+    sim.update(latency_median_s=0.15, latency_jitter_s=0.05)
+    generate_samples(tmp_path / "parts", 40, ["scratch", "dent"], seed=4, size=(320, 240))
+    args = [
+        sys.executable,
+        "-m",
+        "isaac_gui.cli",
+        "run",
+        str(tmp_path / "parts"),
+        "--classes",
+        CLASSES,
+        "--out",
+        str(tmp_path / "out"),
+        "--concurrency",
+        "4",
+    ]
+    proc = subprocess.Popen(
+        args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        assert sim.stats.wait_for_answers(12, timeout=60)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    with sqlite3.connect(tmp_path / "out" / "journal.sqlite") as db:
+        (kept,) = db.execute("SELECT count(*) FROM results").fetchone()
+    assert 0 < kept < 40
+    sent_before = sim.stats.total_requests
+    proc2 = cli(*args[3:], env_extra=env)
+    assert proc2.returncode == 0, proc2.stderr
+    assert sim.stats.total_requests - sent_before == 40 - kept  # nothing kept was sent again
+    lines = results(tmp_path / "out")
+    assert sorted(r["image"] for r in lines) == sorted({r["image"] for r in lines})
+    assert len(lines) == 40 and all(r["status"] == "ok" for r in lines)
+
+
+def test_ctrl_c_stops_cleanly_and_the_rerun_continues(tmp_path, env, sim):
+    sim.update(latency_median_s=0.2)
+    generate_samples(tmp_path / "parts", 30, ["scratch"], seed=5, size=(320, 240))
+    args = [
+        sys.executable,
+        "-m",
+        "isaac_gui.cli",
+        "run",
+        str(tmp_path / "parts"),
+        "--classes",
+        "scratch",
+        "--out",
+        str(tmp_path / "out"),
+        "--concurrency",
+        "2",
+    ]
+    proc = subprocess.Popen(
+        args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert sim.stats.wait_for_answers(4, timeout=60)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "Stopping" in stderr
+    partial = results(tmp_path / "out")
+    assert 0 < len(partial) < 30
+    proc2 = cli(*args[3:], env_extra=env)
+    assert proc2.returncode == 0
+    assert len(results(tmp_path / "out")) == 30
