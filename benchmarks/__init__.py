@@ -1,0 +1,1 @@
+"""Benchmarks: `./dev run python -m benchmarks.<name>`."""
