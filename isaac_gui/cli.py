@@ -1,4 +1,5 @@
-"""The command line: `isaac-gui run` over backlogs, `simulate`, `demo`, `export`; no arguments starts the app.
+"""The headless commands: `isaac-gui run` over backlogs, `simulate`, `demo`, `export` (no Qt here;
+`isaac_gui.launcher` starts the desktop app when `isaac-gui` is called alone).
 
 Exit status: 0 when every photo reached a final state (some may be per-image errors), 2 for wrong
 usage, 3 when the service stopped the run (key, quota, model), 130 when stopped with Ctrl-C
@@ -99,7 +100,9 @@ def _rpm(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="isaac-gui", description="Find defects in folders of photos with Perceptron's Isaac model."
+        prog="isaac-gui",
+        description="Find defects in folders of photos with Perceptron's Isaac model.",
+        epilog="Without a command, isaac-gui starts the desktop app.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -116,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--rpm", type=_rpm, help=f"requests per minute, 0 = no limit (default {DEFAULT_RPM:.0f})"
     )
     run.add_argument(
-        "--max-side", type=int, help="long side of the image sent, px; 0 = full size (default 1024)"
+        "--max-side", type=int, help="long side of the image sent, px; 0 = full size (default 1000)"
     )
     run.add_argument("--timeout", type=float, help="seconds to wait for one answer (default 60)")
     run.add_argument("--retry-errors", action="store_true", help="also retry photos that failed to decode")
@@ -151,7 +154,6 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--image-format", choices=("jpg", "png"), default="jpg", help="annotated image format"
     )
-    sub.add_parser("gui", help="start the desktop app (the default)")
     return parser
 
 
@@ -316,17 +318,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return export_command(args)
         if args.command == "demo":
             return demo_command(args)
-        return _start_gui(args)
+        parser.print_help()
+        return EXIT_USAGE
     except UsageError as exc:
         parser.exit(EXIT_USAGE, f"isaac-gui: {exc}\n")
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-
-
-def _start_gui(args: argparse.Namespace) -> int:
-    """Until the desktop window exists, `isaac-gui` alone shows the headless demo."""
-    demo_args = build_parser().parse_args(["demo"])
-    return demo_command(demo_args)
 
 
 if __name__ == "__main__":

@@ -379,13 +379,15 @@ class Runner:
     def _process(self, photo: discovery.FoundPhoto, sha: str) -> tuple[dict[str, Any], bool]:
         """Prepare and send one photo; returns its record and whether its failure is worth a rerun."""
         try:
-            data = photo.path.read_bytes()
+            with open(photo.path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                data = fh.read()
         except OSError as exc:
             return self._error_record(sha, "unreadable", f"cannot be read: {exc.strerror or exc}", 0), True
-        if hashlib.sha256(data).hexdigest() != sha:
-            return self._error_record(
-                sha, "changed", "changed while being read; run again to detect it", 0
-            ), True
+        if (st.st_size, st.st_mtime_ns) != (photo.size, photo.mtime_ns):
+            # `sha` describes the file as the scan found it; these bytes may be another photo.
+            message = "changed while being read; run again to detect it"
+            return self._error_record(sha, "changed", message, 0), True
         try:
             with self._prep_slots:
                 self._gate()

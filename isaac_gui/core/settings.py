@@ -50,7 +50,7 @@ class AppSettings:
     model: str = ""
     concurrency: int = 16
     rpm: float = 300.0
-    max_side: int = 1024
+    max_side: int = 1000
     timeout_s: float = 60.0
     theme: str = "system"  # system, light or dark
     recent_folders: list[str] = field(default_factory=list)
