@@ -92,7 +92,7 @@ def run_engine(folder: Path, base_url: str, *, rpm: float | None, concurrency: i
     settings = RunSettings(classes=CLASSES, concurrency=concurrency, rpm=rpm)
     connection = Connection(base_url=base_url, api_key="bench", model="isaac-0.1", timeout_s=60)
     cpu0 = time.process_time()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+    with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
         runner = Runner(folder, out, settings, executor=pool, listener=listener, connection=connection)
         began = time.perf_counter()
         runner.start()
@@ -123,10 +123,21 @@ def run_sdk_cli(folder: Path, base_url: str, count: int) -> float:
     subset = Path(tempfile.mkdtemp(prefix="bench-sdk-"))
     for photo in sorted(folder.glob("*.jpg"))[:count]:
         os.link(photo, subset / photo.name)
-    env = {**os.environ, "PERCEPTRON_BASE_URL": base_url, "PERCEPTRON_API_KEY": "bench", "PERCEPTRON_MODEL": "isaac-0.1"}
+    env = {
+        **os.environ,
+        "PERCEPTRON_BASE_URL": base_url,
+        "PERCEPTRON_API_KEY": "bench",
+        "PERCEPTRON_MODEL": "isaac-0.1",
+    }
     began = time.perf_counter()
     proc = subprocess.run(
-        [str(Path(sys.executable).with_name("perceptron")), "detect", str(subset), "--classes", ", ".join(CLASSES)],
+        [
+            str(Path(sys.executable).with_name("perceptron")),
+            "detect",
+            str(subset),
+            "--classes",
+            ", ".join(CLASSES),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -162,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     cores = os.cpu_count() or 1
     cpu_ms = cpu_ms_per_photo(folder)
     print(f"\nphotos: {count} distinct 4000x3000 JPEGs; cores: {cores}; concurrency: {args.concurrency}")
-    print(f"CPU to prepare one 12 MP JPEG (decode at reduced scale, orient, shrink to 1000 px, encode): {cpu_ms:.1f} ms")
+    print(
+        f"CPU to prepare one 12 MP JPEG (decode at reduced scale, orient, shrink to 1000 px, encode): {cpu_ms:.1f} ms"
+    )
 
     print("\n(a) at the documented limit: simulator 300 requests/min, 1 s median latency")
     sim = Sim("--rpm", "300", "--latency", "1.0", "--jitter", "0.3")
@@ -172,11 +185,17 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sim.close()
     limit = 300 / 60
-    print(f"  isaac-gui: {ours['images']} photos in {ours['wall_s']:.1f} s = {ours['rate']:.2f}/s "
-          f"({ours['rate'] * 3600:,.0f}/h), p50 {ours['p50_ms']:.0f} ms, p99 {ours['p99_ms']:.0f} ms")
-    print(f"  achieved / limit            = {ours['steady_rate'] / limit:.3f}   (goal >= 0.95; steady state, "
-          f"first to last answer; {ours['rate'] / limit:.3f} counting start-up and the last answer's wait)")
-    print(f"  429 answers / requests      = {ours['share_429']:.2%}   (goal < 1%; {ours['rate_limited']} of them)")
+    print(
+        f"  isaac-gui: {ours['images']} photos in {ours['wall_s']:.1f} s = {ours['rate']:.2f}/s "
+        f"({ours['rate'] * 3600:,.0f}/h), p50 {ours['p50_ms']:.0f} ms, p99 {ours['p99_ms']:.0f} ms"
+    )
+    print(
+        f"  achieved / limit            = {ours['steady_rate'] / limit:.3f}   (goal >= 0.95; steady state, "
+        f"first to last answer; {ours['rate'] / limit:.3f} counting start-up and the last answer's wait)"
+    )
+    print(
+        f"  429 answers / requests      = {ours['share_429']:.2%}   (goal < 1%; {ours['rate_limited']} of them)"
+    )
     print(f"  perceptron detect DIR: {sdk_rate:.2f}/s over {sdk_count} photos")
     print(f"  isaac-gui / SDK CLI         = {ours['rate'] / sdk_rate:.2f}x (start-to-end rates, both)")
 
@@ -190,15 +209,21 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sim.close()
     ideal = min(args.concurrency / 0.3, cores * 1000 / cpu_ms)
-    print(f"  isaac-gui: {ours['images']} photos in {ours['wall_s']:.1f} s = {ours['rate']:.2f}/s "
-          f"({ours['rate'] * 3600:,.0f}/h); our process used {ours['cpu_ms_per_image']:.1f} CPU ms/photo, "
-          f"the simulator {sim_cpu_ms:.1f}")
+    print(
+        f"  isaac-gui: {ours['images']} photos in {ours['wall_s']:.1f} s = {ours['rate']:.2f}/s "
+        f"({ours['rate'] * 3600:,.0f}/h); our process used {ours['cpu_ms_per_image']:.1f} CPU ms/photo, "
+        f"the simulator {sim_cpu_ms:.1f}"
+    )
     print(f"  ideal = min({args.concurrency}/0.3 s, {cores} x 1000/{cpu_ms:.1f} ms) = {ideal:.2f}/s")
-    print(f"  achieved / ideal            = {ours['steady_rate'] / ideal:.3f}   (goal >= 0.9; steady state; "
-          f"{ours['rate'] / ideal:.3f} from start to end)")
+    print(
+        f"  achieved / ideal            = {ours['steady_rate'] / ideal:.3f}   (goal >= 0.9; steady state; "
+        f"{ours['rate'] / ideal:.3f} from start to end)"
+    )
     share = ours["cpu_ms_per_image"] / (ours["cpu_ms_per_image"] + sim_cpu_ms)
-    print(f"  achieved / ideal with the simulator's CPU counted = "
-          f"{ours['rate'] / min(args.concurrency / 0.3, cores * 1000 / (cpu_ms / share)):.3f}")
+    print(
+        f"  achieved / ideal with the simulator's CPU counted = "
+        f"{ours['rate'] / min(args.concurrency / 0.3, cores * 1000 / (cpu_ms / share)):.3f}"
+    )
     print(f"  perceptron detect DIR: {sdk_rate:.2f}/s over {sdk_count} photos")
     print(f"  isaac-gui / SDK CLI         = {ours['rate'] / sdk_rate:.2f}x (start-to-end rates, both)")
     return 0

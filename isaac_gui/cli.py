@@ -186,7 +186,7 @@ def run_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int
     progress = Progress(stream, quiet=args.quiet)
     uploader = _start_s3(args, out_dir, classes, stream) if args.s3 else None
     listener: Any = progress if uploader is None else _fan_out(progress, uploader.on_event)
-    with ThreadPoolExecutor(max_workers=run_settings.concurrency, thread_name_prefix="isaac-detect") as pool:
+    with ThreadPoolExecutor(max_workers=run_settings.jobs, thread_name_prefix="isaac-detect") as pool:
         runner = Runner(
             folder, out_dir, run_settings, executor=pool, listener=listener, connection=connection
         )

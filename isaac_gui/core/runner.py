@@ -2,8 +2,9 @@
 
 A conductor thread scans the folder (streaming) and hands each photo that the journal does not
 already hold to the executor the caller passes in (a `ThreadPoolExecutor` on the command line, a
-`QThreadPool` adapter in the GUI). At most `concurrency` photos are in flight, so memory stays
-bounded however large the folder. Each job reads, prepares (at most one per core at a time), waits
+`QThreadPool` adapter in the GUI). At most `concurrency` requests are in flight, and a few more
+photos are being prepared beside them (so preparing the next photo overlaps waiting for the last
+answer); memory stays bounded however large the folder. Each job reads, prepares (at most one per core at a time), waits
 for its turn from the rate limiter, sends, retries, and commits its result to the journal before
 telling anyone. Pause holds photos that have not been sent; cancel wakes every wait at once.
 """
@@ -82,6 +83,12 @@ class RunSettings:
     cancel_grace_s: float = 5.0
 
     @property
+    def jobs(self) -> int:
+        """Photos in flight at once: one per request slot, plus some being prepared ahead. An
+        executor given to the runner should have this many threads."""
+        return self.concurrency + 2 * max(self.prepare_workers, 1)
+
+    @property
     def preparation(self) -> str:
         return f"jpeg{JPEG_QUALITY}/max{self.max_side or 'full'}/v{PREPARATION_VERSION}"
 
@@ -130,8 +137,10 @@ class Runner:
         self._cond = threading.Condition()
         self._paused = False
         self._in_flight = 0
+        self._sending = 0
         self._waiters: dict[str, list[tuple[str, int]]] = {}
         self._prep_slots = threading.BoundedSemaphore(max(settings.prepare_workers, 1))
+        self._request_slots = threading.BoundedSemaphore(settings.concurrency)
         self._fatal: FatalError | None = None
         self._threads: list[threading.Thread] = []
         self.outcome: str | None = None
@@ -157,6 +166,18 @@ class Runner:
     @property
     def paused(self) -> bool:
         return self._paused
+
+    def wait_paused(self, timeout: float | None = None) -> bool:
+        """After `pause()`: wait until the requests already sent have been answered. True when
+        nothing is being sent (front ends show "Pausing…" until then)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while self._sending:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -253,7 +274,7 @@ class Runner:
             if key in self._waiters:  # the same content is already on its way: share its answer
                 self._waiters[key].append((photo.rel, seq))
                 return
-            while self._in_flight >= self.settings.concurrency and not self._cancel.is_set():
+            while self._in_flight >= self.settings.jobs and not self._cancel.is_set():
                 self._cond.wait()
             if self._cancel.is_set():
                 return
@@ -314,6 +335,21 @@ class Runner:
                 self._cond.wait()
         if self._cancel.is_set():
             raise CancelledError()
+
+    def _enter_send(self) -> None:
+        """Pass the pause gate and count this request as being sent, in one step, so that
+        `wait_paused` never misses a request about to leave."""
+        with self._cond:
+            while self._paused and not self._cancel.is_set():
+                self._cond.wait()
+            if self._cancel.is_set():
+                raise CancelledError()
+            self._sending += 1
+
+    def _leave_send(self) -> None:
+        with self._cond:
+            self._sending -= 1
+            self._cond.notify_all()
 
     def _job(self, photo: discovery.FoundPhoto, seq: int, sha: str, key: str) -> None:
         started = False
@@ -402,11 +438,16 @@ class Runner:
 
         def attempt() -> Detection:
             self._gate()
-            if not self.limiter.acquire(self._cancel):
-                raise CancelledError()
-            begun = time.perf_counter()
-            detection = self._detector.detect(prepared, self.settings.classes)
-            latency[0] = time.perf_counter() - begun
+            with self._request_slots:
+                if not self.limiter.acquire(self._cancel):
+                    raise CancelledError()
+                self._enter_send()  # after the limiter's wait, which a pause may have overtaken
+                try:
+                    begun = time.perf_counter()
+                    detection = self._detector.detect(prepared, self.settings.classes)
+                    latency[0] = time.perf_counter() - begun
+                finally:
+                    self._leave_send()
             self.stats.request_answered(latency[0])
             return detection
 

@@ -62,7 +62,7 @@ def start_run(
     settings.setdefault("rpm", None)
     run_settings = RunSettings(classes=classes, **settings)
     connection = Connection(base_url=sim.base_url, api_key=key, model="isaac-0.1", timeout_s=5.0)
-    pool = ThreadPoolExecutor(max_workers=run_settings.concurrency)
+    pool = ThreadPoolExecutor(max_workers=run_settings.jobs)
     lock = threading.Lock()
     events: list[Event] = []
 

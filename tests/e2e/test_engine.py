@@ -216,6 +216,7 @@ def test_pause_holds_new_requests_and_resume_finishes(tmp_path, sim):
     try:
         assert sim.stats.wait_for_requests(2, timeout=30)
         outcome.runner.pause()
+        assert outcome.runner.wait_paused(timeout=10)
         assert sim.stats.wait_idle(timeout=10)
         sent = sim.stats.total_requests
         assert sent < 10
