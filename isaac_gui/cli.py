@@ -284,8 +284,8 @@ def export_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> 
 def demo_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int:
     import tempfile  # noqa: PLC0415
 
-    from isaac_gui.sim.samples import generate_samples  # noqa: PLC0415
     from isaac_gui.sim.config import SimulatorConfig  # noqa: PLC0415
+    from isaac_gui.sim.samples import generate_samples  # noqa: PLC0415
     from isaac_gui.sim.server import Simulator  # noqa: PLC0415
 
     base = args.out or Path(tempfile.mkdtemp(prefix="isaac-demo-"))
