@@ -5,7 +5,11 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = {"engine": "benchmarks.bench_engine", "export": "benchmarks.bench_export", "gui": "benchmarks.bench_gui"}
+BENCHMARKS = {
+    "engine": "benchmarks.bench_engine",
+    "export": "benchmarks.bench_export",
+    "gui": "benchmarks.bench_gui",
+}
 
 
 def main(argv: list[str]) -> int:
