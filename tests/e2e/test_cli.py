@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from isaac_gui.sim.samples import generate_samples
+from tests.core.s3_server import ACCESS_KEY, REGION, SECRET_KEY, WeedServer, weed_binary
 
 CLASSES = "scratch, dent"
 
@@ -157,3 +158,47 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_continues(tmp_path, env, sim):
     proc2 = cli(*args[3:], env_extra=env)
     assert proc2.returncode == 0
     assert len(results(tmp_path / "out")) == 30
+
+
+def test_run_streams_records_to_s3_and_a_rerun_duplicates_nothing(tmp_path, env):
+    server = WeedServer(tmp_path / "weed", weed_binary())
+    server.start()
+    try:
+        server.client().create_bucket(Bucket="inspections")
+        s3_env = {
+            **env,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_CONFIG_FILE": str(tmp_path / "none"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        }
+        generate_samples(tmp_path / "parts", 4, ["scratch"], seed=6, size=(320, 240))
+        args = [
+            "run",
+            str(tmp_path / "parts"),
+            "--classes",
+            "scratch",
+            "--out",
+            str(tmp_path / "line7"),
+            "--s3",
+            "s3://inspections/plant-a",
+            "--s3-endpoint-url",
+            server.endpoint_url,
+        ]
+        for _ in range(2):
+            proc = cli(*args, env_extra=s3_env)
+            assert proc.returncode == 0, proc.stderr
+            assert "S3:" not in proc.stderr
+            listed = server.client().list_objects_v2(Bucket="inspections", Prefix="plant-a/")
+            keys = sorted(o["Key"] for o in listed.get("Contents", []))
+            assert keys == [
+                "plant-a/line7/manifest.json",
+                *(f"plant-a/line7/records/part_{i:05d}.jpg.json" for i in range(4)),
+            ]
+        body = server.client().get_object(
+            Bucket="inspections", Key="plant-a/line7/records/part_00000.jpg.json"
+        )
+        assert json.loads(body["Body"].read()) == results(tmp_path / "line7")[0]
+    finally:
+        server.kill()
