@@ -61,6 +61,53 @@ def encode(img: Image.Image, fmt: str) -> bytes:
     return out.getvalue()
 
 
+class AnnotationProblemError(Exception):
+    """A photo that cannot be annotated: `kind` is the export warning's kind."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def render_annotated(
+    source_root: Path, record: ExportRecord, categories: Categories, max_side: int | None, fmt: str = "jpg"
+) -> bytes:
+    """One annotated photo, encoded: the source photo of `record` upright, its boxes and labels drawn.
+
+    Used by the annotated export and by S3 streaming, so a photo looks the same wherever it goes.
+    Raises `AnnotationProblemError` when the photo is missing, unreadable, or changed since inspection.
+    """
+    source = source_root.joinpath(*record.rel.parts)
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        reason = "is missing" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
+        raise AnnotationProblemError("missing_photo", f"{record.image} {reason}; not annotated") from None
+    try:
+        img, width, height, _orientation, _fmt = decode_upright(data, max_side)
+    except ImageError as exc:
+        raise AnnotationProblemError(
+            "unreadable_photo", f"{record.image} {exc.message}; not annotated"
+        ) from None
+    del data
+    if (width, height) != (record.width, record.height):
+        raise AnnotationProblemError(
+            "size_mismatch",
+            f"{record.image} is now {width}x{height} but was {record.width}x{record.height} when it was "
+            "inspected (the photo changed); not annotated",
+        )
+    draw_detections(
+        img,
+        record.boxes,
+        labels=[categories.name(box.mention) for box in record.boxes],
+        classes=categories.palette_classes,
+        full_width=width,
+        full_height=height,
+    )
+    return encode(img, fmt)
+
+
 class AnnotatedWriter:
     """Writes `annotated/` for the ok records; claims all output paths up front."""
 
@@ -95,53 +142,13 @@ class AnnotatedWriter:
     def _one(self, record: ExportRecord, stop: threading.Event) -> None:
         if stop.is_set():
             return
-        source = self._source_root.joinpath(*record.rel.parts)
         try:
-            data = source.read_bytes()
-        except OSError as exc:
-            reason = (
-                "is missing" if isinstance(exc, FileNotFoundError) else f"cannot be read ({exc.strerror})"
-            )
-            self._report.warn(
-                "missing_photo",
-                f"{record.image} {reason}; not annotated",
-                image=record.image,
-                format="annotated",
-            )
-            return
-        try:
-            img, width, height, _orientation, _fmt = decode_upright(data, self._max_side)
-        except ImageError as exc:
-            self._report.warn(
-                "unreadable_photo",
-                f"{record.image} {exc.message}; not annotated",
-                image=record.image,
-                format="annotated",
-            )
-            return
-        del data
-        if (width, height) != (record.width, record.height):
-            self._report.warn(
-                "size_mismatch",
-                f"{record.image} is now {width}x{height} but was {record.width}x{record.height} when it was "
-                "inspected (the photo changed); not annotated",
-                image=record.image,
-                format="annotated",
-            )
+            body = render_annotated(self._source_root, record, self._categories, self._max_side, self._fmt)
+        except AnnotationProblemError as problem:
+            self._report.warn(problem.kind, problem.message, image=record.image, format="annotated")
             return
         if stop.is_set():
             return
-        labels = [self._categories.name(box.mention) for box in record.boxes]
-        draw_detections(
-            img,
-            record.boxes,
-            labels=labels,
-            classes=self._categories.palette_classes,
-            full_width=width,
-            full_height=height,
-        )
-        body = encode(img, self._fmt)
-        del img
         self._out.write(output_path(record.rel, self._fmt), body)
         with self._lock:
             self._images += 1
