@@ -10,6 +10,9 @@
     prepare one 12-megapixel JPEG.
 (c) In both settings, the SDK's own `perceptron detect DIR` (sequential) on the same photos and
     simulator as the baseline: our rate / its rate.
+(d) Memory over a large folder: 20,000 distinct small photos through the engine as fast as the
+    simulator answers; peak resident memory above the process's baseline, and how much it grows per
+    1,000 photos between the first and the second half of the run (bounded memory: close to 0).
 
 The simulator runs in its own process (as the real API would be elsewhere), so its CPU does not
 share our GIL; on this 2-core machine it still shares the cores, which the ideal ignores.
@@ -161,12 +164,95 @@ def cpu_ms_per_photo(folder: Path, sample: int = 12) -> float:
     return (time.process_time() - began) * 1000 / len(datas)
 
 
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def memory(count: int, concurrency: int) -> None:
+    import numpy as np  # noqa: PLC0415
+    from PIL import Image  # noqa: PLC0415
+
+    folder = OUT / f"tiny-{count}"
+    if not (folder / ".complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        rng = np.random.default_rng(0)
+        for i in range(count):
+            sub = folder / f"{i // 1000:03d}"
+            sub.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)).save(
+                sub / f"p{i}.jpg", quality=80
+            )
+        (folder / ".complete").touch()
+    sim = Sim()
+    samples: list[tuple[int, float]] = []
+    done = [0]
+    stop = threading.Event()
+
+    def sampler() -> None:
+        while not stop.wait(0.1):
+            samples.append((done[0], rss_mb()))
+
+    base = rss_mb()
+    out = Path(tempfile.mkdtemp(prefix="bench-memory-"))
+    finished = threading.Event()
+
+    def listener(event: Event) -> None:
+        if isinstance(event, PhotoFinished):
+            done[0] += 1
+        elif isinstance(event, RunFinished):
+            finished.set()
+
+    settings = RunSettings(classes=CLASSES, concurrency=concurrency, rpm=None)
+    connection = Connection(base_url=sim.base_url, api_key="bench", model="isaac-0.1", timeout_s=60)
+    thread = threading.Thread(target=sampler, daemon=True)
+    thread.start()
+    began = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(max_workers=settings.jobs) as pool:
+            runner = Runner(folder, out, settings, executor=pool, listener=listener, connection=connection)
+            runner.start()
+            finished.wait()
+            runner.wait()
+    finally:
+        stop.set()
+        thread.join()
+        sim.close()
+        shutil.rmtree(out, ignore_errors=True)
+    wall = time.perf_counter() - began
+    peak = max(rss for _n, rss in samples) if samples else rss_mb()
+    half = [(n, rss) for n, rss in samples if n >= count // 2]
+    first = [(n, rss) for n, rss in samples if count // 10 <= n < count // 2]
+    slope = 0.0
+    if half and first:
+        (n1, r1), (n2, r2) = first[0], half[-1]
+        slope = (r2 - r1) / max(n2 - n1, 1) * 1000
+    print(
+        f"  {count:,} photos in {wall:.0f} s ({count / wall:,.0f}/s); RSS before {base:.0f} MB, "
+        f"peak {peak:.0f} MB (+{peak - base:.0f} MB)"
+    )
+    print(
+        f"  growth between 10% and 100% of the run: {slope:.2f} MB per 1,000 photos "
+        f"(a 100,000-photo folder: about +{slope * 100:.0f} MB)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench engine")
     parser.add_argument("--quick", action="store_true", help="40 photos, short baselines")
     parser.add_argument("--count", type=int, help="number of 12 MP photos (default 300)")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--only", choices=("rates", "memory"), help="run one part")
     args = parser.parse_args(argv)
+    if args.only != "rates":
+        tiny = 2000 if args.quick else 20000
+        print(f"\n(d) memory: {tiny:,} distinct 64x48 photos, no limit, no latency")
+        memory(tiny, args.concurrency)
+        if args.only == "memory":
+            return 0
     count = args.count or (40 if args.quick else 300)
     sdk_count = 8 if args.quick else 24
     folder = photos(count)

@@ -7,6 +7,7 @@ gets one row per one-second bucket over a recent window, never raw samples.
 from __future__ import annotations
 
 import math
+from array import array
 import threading
 import time
 from collections import deque
@@ -67,8 +68,8 @@ class RunStats:
         self._start = clock()
         self._window_s = window_s
         self._rate_window_s = rate_window_s
-        self._latencies: list[float] = []
-        self._buckets: dict[int, list[float]] = {}
+        self._latencies = array("d")  # 8 bytes a sample: a 100,000-photo run keeps 0.8 MB
+        self._buckets: dict[int, array[float]] = {}
         self._completions: deque[float] = deque()
         self.total: int | None = None
         self.ok = 0
@@ -86,7 +87,7 @@ class RunStats:
         with self._lock:
             now = self._now()
             self._latencies.append(ms)
-            self._buckets.setdefault(int(now), []).append(ms)
+            self._buckets.setdefault(int(now), array("d")).append(ms)
             oldest = int(now) - self._window_s
             if len(self._buckets) > self._window_s + 5:
                 for second in [s for s in self._buckets if s < oldest]:
@@ -131,7 +132,7 @@ class RunStats:
             per_hour = recent / span * 3600.0 if recent else 0.0
             done = self.ok + self.errors
             overall = done / max(now, 1e-9) * 3600.0
-            lat = np.asarray(self._latencies) if self._latencies else None
+            lat = np.frombuffer(self._latencies, dtype=np.float64).copy() if self._latencies else None
             total = self.total
             eta = None
             if total is not None and per_hour > 0:
@@ -159,12 +160,16 @@ class RunStats:
         """One row per second with answers, newer than `since_second`, within the window."""
         with self._lock:
             now = int(self._now())
-            items = sorted((s, list(v)) for s, v in self._buckets.items() if s > since_second)
+            items = sorted(
+                (s, np.frombuffer(v, dtype=np.float64).copy())
+                for s, v in self._buckets.items()
+                if s > since_second
+            )
         rows = []
         for second, values in items:
             if second < now - self._window_s:
                 continue
-            p50, p90, p99 = _percentiles(np.asarray(values))
+            p50, p90, p99 = _percentiles(values)
             rows.append(Bucket(second, len(values), p50, p90, p99))
         return rows
 
