@@ -60,11 +60,14 @@ class StatsTick:
 
 @dataclass(frozen=True, slots=True)
 class RunFinished:
-    """The run ended: `outcome` is "completed", "cancelled" or "stopped" (the service refused it)."""
+    """The run ended: `outcome` is "completed", "cancelled" or "stopped" (the service refused it).
+    When stopped, `kind` says why ("auth", "no_key", "forbidden", "not_found", "quota", "internal"),
+    so a front end can offer the fixing action."""
 
     outcome: str
     message: str
     snapshot: Snapshot
+    kind: str = ""
 
 
 Event = (

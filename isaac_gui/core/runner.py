@@ -322,7 +322,8 @@ class Runner:
         finally:
             self.journal.close()
             self._done.set()
-            self._emit(RunFinished(self.outcome, self.message, snapshot))
+            kind = self._fatal.kind if self._fatal is not None else ""
+            self._emit(RunFinished(self.outcome, self.message, snapshot, kind))
 
     def _tick(self) -> None:
         while not self._done.wait(self.settings.stats_interval_s):
@@ -336,15 +337,22 @@ class Runner:
         if self._cancel.is_set():
             raise CancelledError()
 
-    def _enter_send(self) -> None:
+    def _enter_send(self, rel: str, seq: int) -> None:
         """Pass the pause gate and count this request as being sent, in one step, so that
-        `wait_paused` never misses a request about to leave."""
+        `wait_paused` never misses a request about to leave. A photo held by a pause goes back
+        to queued (and says so) until the run resumes."""
+        with self._cond:
+            held = self._paused and not self._cancel.is_set()
+        if held:  # told outside the lock: a listener never runs under the runner's lock
+            self._emit(PhotoQueued(rel, seq))
         with self._cond:
             while self._paused and not self._cancel.is_set():
                 self._cond.wait()
             if self._cancel.is_set():
                 raise CancelledError()
             self._sending += 1
+        if held:
+            self._emit(PhotoStarted(rel))
 
     def _leave_send(self) -> None:
         with self._cond:
@@ -358,7 +366,7 @@ class Runner:
             self.stats.started()
             started = True
             self._emit(PhotoStarted(photo.rel))
-            record, retryable = self._process(photo, sha)
+            record, retryable = self._process(photo, seq, sha)
             self._save_and_announce(key, record, retryable=retryable)
         except CancelledError:
             for rel, rel_seq in self._take_waiters(key):
@@ -412,7 +420,7 @@ class Runner:
             **extra,
         }
 
-    def _process(self, photo: discovery.FoundPhoto, sha: str) -> tuple[dict[str, Any], bool]:
+    def _process(self, photo: discovery.FoundPhoto, seq: int, sha: str) -> tuple[dict[str, Any], bool]:
         """Prepare and send one photo; returns its record and whether its failure is worth a rerun."""
         try:
             with open(photo.path, "rb") as fh:
@@ -441,7 +449,7 @@ class Runner:
             with self._request_slots:
                 if not self.limiter.acquire(self._cancel):
                     raise CancelledError()
-                self._enter_send()  # after the limiter's wait, which a pause may have overtaken
+                self._enter_send(photo.rel, seq)  # after the limiter's wait, which a pause may overtake
                 try:
                     begun = time.perf_counter()
                     detection = self._detector.detect(prepared, self.settings.classes)

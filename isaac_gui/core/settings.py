@@ -28,6 +28,12 @@ def config_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
+def data_dir() -> Path:
+    """Where results go when the photos' own folder is read-only."""
+    override = os.environ.get("ISAAC_GUI_DATA_DIR")
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
 def cache_dir() -> Path:
     override = os.environ.get("ISAAC_GUI_CACHE_DIR")
     return Path(override) if override else Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))

@@ -7,9 +7,9 @@ gets one row per one-second bucket over a recent window, never raw samples.
 from __future__ import annotations
 
 import math
-from array import array
 import threading
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
