@@ -61,6 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quota-exhausted", action="store_true", help="answer 429 insufficient_quota")
     parser.add_argument("--seed", type=int, default=None, help="seed of the latency and fault draws")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument(
+        "--no-inspect",
+        action="store_true",
+        help="answer without decoding the images (no boxes): a cheap stand-in for throughput benchmarks",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
@@ -77,6 +82,7 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         quota_exhausted=args.quota_exhausted,
         seed=args.seed,
         verbose=args.verbose,
+        inspect_pixels=not args.no_inspect,
         **rates,
     )
 

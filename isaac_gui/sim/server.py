@@ -35,7 +35,7 @@ from typing import Any
 
 from . import protocol
 from .config import RANDOM_FAULTS, SimulatorConfig
-from .detector import detect
+from .detector import Detections, detect
 from .protocol import ApiError
 from .stats import NO_ANSWER, RateLimiter, SimulatorStats
 from .transport import Answer, Handler, HttpServer, discard_body, wait, write
@@ -206,7 +206,11 @@ class Simulator:
         key = self._check_auth(h, cfg)
         req = protocol.parse_request(body)
         self._check_admission(req.model, key, cfg)
-        found = detect(req.image, req.classes, apply_exif_orientation=cfg.apply_exif_orientation)
+        found = (
+            detect(req.image, req.classes, apply_exif_orientation=cfg.apply_exif_orientation)
+            if cfg.inspect_pixels
+            else Detections(boxes=[], width=0, height=0)
+        )
         fault = self._pick_fault(cfg, hashlib.sha256(req.image).hexdigest())
         if fault == "hang":
             wait(h, stop, cfg.hang_s)

@@ -140,3 +140,9 @@ def test_exif_orientation_is_ignored_unless_configured(sim: Simulator, make_clie
     got = grid_box(honoured["boxes"][0])
     want = expected_grid((0, 0, 160, 120), SIZE)
     assert max(abs(a - b) for a, b in zip(got, want, strict=True)) <= 3
+
+
+def test_without_pixel_inspection_every_answer_is_empty(client: perceptron.Client, sim: Simulator) -> None:
+    sim.update(inspect_pixels=False)
+    result = client.generate(box_task(marked_image(MARKERS, SIZE, "JPEG")), expects="box")
+    assert (result.get("boxes") or []) == []
