@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from isaac_gui.core.settings import APP_NAME, AppSettings, load_api_key, save_api_key
@@ -38,6 +39,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--demo", action="store_true", help="start in demo mode (simulated API, sample photos)"
     )
     parser.add_argument("folder", nargs="?", type=Path, help="a folder of photos to open")
+    parser.add_argument(
+        "--quit-after",
+        type=float,
+        metavar="SECONDS",
+        help="close the window after this long (smoke tests of installed builds)",
+    )
     return parser.parse_args(args)
 
 
@@ -118,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.open_paths([args.folder])
     elif settings.recent_folders and Path(settings.recent_folders[0]).is_dir():
         window.open_paths([Path(settings.recent_folders[0])])
+    if args.quit_after is not None:
+        QTimer.singleShot(int(args.quit_after * 1000), window.close)
     code = app.exec()
     window.shutdown()
     return int(code)
