@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pycocotools.coco import COCO
 
 from isaac_gui.sim.samples import generate_samples
 from tests.core.s3_server import ACCESS_KEY, REGION, SECRET_KEY, WeedServer, weed_binary
@@ -202,3 +203,35 @@ def test_run_streams_records_to_s3_and_a_rerun_duplicates_nothing(tmp_path, env)
         assert json.loads(body["Body"].read()) == results(tmp_path / "line7")[0]
     finally:
         server.kill()
+
+
+def test_export_command_writes_every_format_the_readers_accept(tmp_path, env):
+    truths = generate_samples(
+        tmp_path / "parts", 3, ["scratch", "dent"], seed=8, size=(400, 300), orientations=(1, 6)
+    )
+    proc = cli(
+        "run", str(tmp_path / "parts"), "--classes", CLASSES, "--out", str(tmp_path / "out"), env_extra=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    proc = cli(
+        "export",
+        str(tmp_path / "out"),
+        "--format",
+        "coco,yolo,voc,csv,annotated,json",
+        "--to",
+        str(tmp_path / "x"),
+        env_extra=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    coco = COCO(str(tmp_path / "x" / "coco" / "annotations.json"))
+    assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == ["scratch", "dent"]
+    assert len(coco.getAnnIds()) == sum(len(t.boxes) for t in truths)
+    for truth in truths:
+        (image,) = [i for i in coco.dataset["images"] if i["file_name"] == truth.path]
+        assert (image["width"], image["height"]) == (truth.width, truth.height)
+        assert (tmp_path / "x" / "annotated" / truth.path).exists()
+        assert (tmp_path / "x" / "yolo" / "labels" / truth.path.replace(".jpg", ".txt")).exists()
+        assert (tmp_path / "x" / "voc" / truth.path.replace(".jpg", ".xml")).exists()
+    assert (tmp_path / "x" / "detections.csv").exists() and (tmp_path / "x" / "records.jsonl").exists()
+    proc = cli("export", str(tmp_path / "out"), "--format", "pdf", "--to", str(tmp_path / "y"), env_extra=env)
+    assert proc.returncode == 2 and "pdf" in proc.stderr
