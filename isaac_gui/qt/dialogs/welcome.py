@@ -228,40 +228,35 @@ class WelcomeDialog(QDialog):
 
     # --- pages -------------------------------------------------------------------------------
 
-    def _build_key_page(self) -> QWidget:
+    def _field_page(self, label_text: str, edit: QLineEdit, message: FieldMessage, note: str = "") -> QWidget:
+        """One input with its label, its inline message and an optional note below."""
         page = QWidget(self)
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(5)
-        label = QLabel("&API key", page)
-        self.key_edit = SecretField(page)
-        self.key_edit.setPlaceholderText("Paste your Perceptron API key")
-        label.setBuddy(self.key_edit)
-        self.key_edit.textChanged.connect(self._update_continue)
-        self.key_message = FieldMessage(page)
+        label = QLabel(label_text, page)
+        label.setBuddy(edit)
+        edit.textChanged.connect(self._update_continue)
         layout.addWidget(label)
-        layout.addWidget(self.key_edit)
-        layout.addWidget(self.key_message)
+        layout.addWidget(edit)
+        layout.addWidget(message)
+        if note:
+            layout.addWidget(hint(note, page))
         layout.addStretch(1)
         return page
 
+    def _build_key_page(self) -> QWidget:
+        self.key_edit = SecretField(self)
+        self.key_edit.setPlaceholderText("Paste your Perceptron API key")
+        self.key_message = FieldMessage(self)
+        return self._field_page("&API key", self.key_edit, self.key_message)
+
     def _build_endpoint_page(self) -> QWidget:
-        page = QWidget(self)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(5)
-        label = QLabel("&Base URL", page)
-        self.base_url_edit = QLineEdit(page)
+        self.base_url_edit = QLineEdit(self)
         self.base_url_edit.setPlaceholderText("https://isaac.example.com")
-        label.setBuddy(self.base_url_edit)
-        self.base_url_edit.textChanged.connect(self._update_continue)
-        self.base_url_message = FieldMessage(page)
-        layout.addWidget(label)
-        layout.addWidget(self.base_url_edit)
-        layout.addWidget(self.base_url_message)
-        layout.addWidget(hint("If your server needs a key too, add it later in Settings.", page))
-        layout.addStretch(1)
-        return page
+        self.base_url_message = FieldMessage(self)
+        note = "If your server needs a key too, add it later in Settings."
+        return self._field_page("&Base URL", self.base_url_edit, self.base_url_message, note)
 
     def _build_demo_page(self) -> QWidget:
         page = QWidget(self)
