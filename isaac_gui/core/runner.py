@@ -83,6 +83,11 @@ class RunSettings:
     cancel_grace_s: float = 5.0
 
     @property
+    def ahead(self) -> int:
+        """Photos read and prepared but not sent yet, at most."""
+        return 2 * max(self.prepare_workers, 1)
+
+    @property
     def jobs(self) -> int:
         """Photos in flight at once: one per request slot, plus some being prepared ahead. An
         executor given to the runner should have this many threads."""
@@ -137,6 +142,7 @@ class Runner:
         self._cond = threading.Condition()
         self._paused = False
         self._in_flight = 0
+        self._ahead = 0
         self._sending = 0
         self._waiters: dict[str, list[tuple[str, int]]] = {}
         self._prep_slots = threading.BoundedSemaphore(max(settings.prepare_workers, 1))
@@ -420,8 +426,40 @@ class Runner:
             **extra,
         }
 
+    def _hold_ahead(self) -> None:
+        """Wait for one of the few places of a photo prepared but not yet sent. With a rate limit
+        the photos then decode one by one as their turns come, not all at once at the start (a
+        burst that would take both cores from the window), and few prepared bodies wait in memory."""
+        with self._cond:
+            while self._ahead >= self.settings.ahead and not self._cancel.is_set():
+                self._cond.wait()
+            if self._cancel.is_set():
+                raise CancelledError()
+            self._ahead += 1
+
+    def _release_ahead(self) -> None:
+        with self._cond:
+            self._ahead -= 1
+            self._cond.notify_all()
+
     def _process(self, photo: discovery.FoundPhoto, seq: int, sha: str) -> tuple[dict[str, Any], bool]:
         """Prepare and send one photo; returns its record and whether its failure is worth a rerun."""
+        self._hold_ahead()
+        holding = [True]
+
+        def release_ahead() -> None:
+            if holding[0]:
+                holding[0] = False
+                self._release_ahead()
+
+        try:
+            return self._prepare_and_send(photo, seq, sha, release_ahead)
+        finally:
+            release_ahead()
+
+    def _prepare_and_send(
+        self, photo: discovery.FoundPhoto, seq: int, sha: str, sending: Callable[[], None]
+    ) -> tuple[dict[str, Any], bool]:
         try:
             with open(photo.path, "rb") as fh:
                 st = os.fstat(fh.fileno())
@@ -450,6 +488,7 @@ class Runner:
                 if not self.limiter.acquire(self._cancel):
                     raise CancelledError()
                 self._enter_send(photo.rel, seq)  # after the limiter's wait, which a pause may overtake
+                sending()
                 try:
                     begun = time.perf_counter()
                     detection = self._detector.detect(prepared, self.settings.classes)
