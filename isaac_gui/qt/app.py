@@ -115,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(settings)
     window.restore_state()
     window.show()
+    if args.quit_after is not None:  # also closes the welcome dialog if it is still up
+        QTimer.singleShot(int(args.quit_after * 1000), QApplication.closeAllWindows)
     freeze_long_lived()
     if args.demo:
         window.start_demo()
@@ -125,8 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.open_paths([args.folder])
     elif settings.recent_folders and Path(settings.recent_folders[0]).is_dir():
         window.open_paths([Path(settings.recent_folders[0])])
-    if args.quit_after is not None:
-        QTimer.singleShot(int(args.quit_after * 1000), window.close)
+    if not window.isVisible():  # closed while the welcome dialog was up (--quit-after)
+        window.shutdown()
+        return 0
     code = app.exec()
     window.shutdown()
     return int(code)
