@@ -38,6 +38,9 @@ class CancelledError(Exception):
 class RetryPolicy:
     max_attempts: int = 6  # tries per image, not counting 429s
     max_rate_limited: int = 30  # 429s one image may absorb before it is given up
+    # After answers have come, a service that stops answering (connection refused or reset,
+    # timeouts) is an outage: photos wait for it this long before their failures count.
+    max_outage_s: float = 1800.0
     backoff_base_s: float = 0.5
     backoff_max_s: float = 30.0
     rate_limit_jitter_s: float = 0.25
@@ -93,6 +96,7 @@ class Attempts:
         self.total = 0
         self.rate_limited = 0
         self.failures = 0  # transient failures other than 429
+        self.outage = 0  # failures while the service was unreachable (see `in_outage`)
 
     @property
     def counted(self) -> int:
@@ -108,11 +112,14 @@ def call_with_retries[T](
     on_rate_limited: Callable[[float | None], float],
     on_retry: Callable[[BaseException, float], None] | None = None,
     rng: random.Random | None = None,
+    in_outage: Callable[[BaseException], bool] | None = None,
 ) -> T:
     """Run `attempt` until it succeeds, fails for good, or the user cancels.
 
     Raises the last error when the tries are used up or the error is not transient, and
-    `CancelledError` when `cancel` is set.
+    `CancelledError` when `cancel` is set. A failure for which `in_outage` says the whole service
+    is unreachable (not this image's fault) does not use up the image's tries; it only lengthens
+    the backoff, so a network outage holds the run instead of failing every photo.
     """
     jitter = rng or random.Random()
 
@@ -129,7 +136,8 @@ def call_with_retries[T](
             # The limiter already holds every request until Retry-After; jitter spreads the restart.
             return jitter.uniform(0, policy.rate_limit_jitter_s)
         retry_after = getattr(exc, "retry_after", None)
-        ceiling = min(policy.backoff_max_s, policy.backoff_base_s * 2 ** max(attempts.failures - 1, 0))
+        tries = attempts.failures + attempts.outage
+        ceiling = min(policy.backoff_max_s, policy.backoff_base_s * 2 ** max(tries - 1, 0))
         backoff = jitter.uniform(0, ceiling)
         return max(backoff, retry_after) if retry_after else backoff
 
@@ -147,7 +155,10 @@ def call_with_retries[T](
             raise
         except BaseException as exc:
             if is_transient(exc):
-                attempts.failures += 1
+                if in_outage is not None and in_outage(exc):
+                    attempts.outage += 1
+                else:
+                    attempts.failures += 1
             raise
 
     def before_sleep(state: tenacity.RetryCallState) -> None:

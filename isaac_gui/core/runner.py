@@ -141,6 +141,7 @@ class Runner:
         self._done = threading.Event()
         self._cond = threading.Condition()
         self._paused = False
+        self._last_answer: float | None = None
         self._in_flight = 0
         self._ahead = 0
         self._sending = 0
@@ -426,6 +427,14 @@ class Runner:
             **extra,
         }
 
+    def _in_outage(self, exc: BaseException) -> bool:
+        """The service answered earlier in this run and now cannot be reached: wait for it
+        (bounded by the policy's max_outage_s) rather than give photos up. A service that never
+        answered (a wrong address) is not an outage: its photos fail after their tries."""
+        if not isinstance(exc, sdk.TransportError | sdk.TimeoutError) or self._last_answer is None:
+            return False
+        return time.monotonic() - self._last_answer < self.settings.policy.max_outage_s
+
     def _hold_ahead(self) -> None:
         """Wait for one of the few places of a photo prepared but not yet sent. With a rate limit
         the photos then decode one by one as their turns come, not all at once at the start (a
@@ -496,6 +505,7 @@ class Runner:
                 finally:
                     self._leave_send()
             self.stats.request_answered(latency[0])
+            self._last_answer = time.monotonic()
             return detection
 
         def on_retry(exc: BaseException, delay: float) -> None:
@@ -512,6 +522,7 @@ class Runner:
                 attempts=attempts,
                 on_rate_limited=self.limiter.on_rate_limited,
                 on_retry=on_retry,
+                in_outage=self._in_outage,
             )
         except CancelledError:
             raise

@@ -175,3 +175,19 @@ def test_cancel_wakes_a_sleeping_retry_at_once():
     worker.join(5)
     assert not worker.is_alive()
     assert outcome == ["cancelled"]
+
+
+def test_failures_during_an_outage_do_not_use_up_the_tries():
+    down = sdk.TransportError("connection refused")
+    attempts = Attempts()
+    result = call_with_retries(
+        scripted(*[down] * 10, "ok"),
+        policy=FAST,
+        cancel=threading.Event(),
+        attempts=attempts,
+        on_rate_limited=lambda ra: 0.0,
+        rng=random.Random(1),
+        in_outage=lambda exc: isinstance(exc, sdk.TransportError),
+    )
+    assert result == "ok"
+    assert (attempts.failures, attempts.outage) == (0, 10)

@@ -56,6 +56,7 @@ def start_run(
     sim: Simulator,
     *,
     key: str = "test-key",
+    on_event: Any = None,
     **settings: Any,
 ) -> tuple[Outcome, ThreadPoolExecutor]:
     settings.setdefault("policy", FAST_RETRIES)
@@ -69,6 +70,8 @@ def start_run(
     def listener(event: Event) -> None:
         with lock:
             events.append(event)
+        if on_event is not None:
+            on_event(event)
 
     runner = Runner(folder, out, run_settings, executor=pool, listener=listener, connection=connection)
     outcome = Outcome(runner, events)

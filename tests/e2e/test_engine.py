@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import threading
 
 import pytest
 from PIL import Image
 
+from isaac_gui.core.events import PhotoFinished, PhotoRetrying
 from isaac_gui.sim.samples import generate_samples
 
 from .conftest import run_to_end, start_run
@@ -227,3 +229,38 @@ def test_pause_holds_new_requests_and_resume_finishes(tmp_path, sim):
         pool.shutdown(wait=True)
     assert len(outcome.records()) == 10
     assert sim.stats.total_requests == 10
+
+
+def test_a_network_outage_mid_run_holds_the_photos_and_loses_nothing(tmp_path, sim):
+    generate_samples(tmp_path / "in", 16, CLASSES, seed=20, size=(320, 240))
+    sim.update(latency_median_s=0.05)
+    answered = threading.Event()
+    retried_while_down = threading.Event()
+    down = threading.Event()
+
+    def watch(event):
+        if isinstance(event, PhotoFinished):
+            answered.set()
+        elif isinstance(event, PhotoRetrying) and down.is_set() and event.attempt >= 8:
+            retried_while_down.set()  # more tries than an image has: the outage does not use them up
+
+    outcome, pool = start_run(tmp_path / "in", tmp_path / "out", CLASSES, sim, concurrency=2, on_event=watch)
+    try:
+        assert answered.wait(30)
+        sim.stop()
+        down.set()
+        assert retried_while_down.wait(60)
+        sim.start()
+        assert outcome.runner.wait(60)
+    finally:
+        pool.shutdown(wait=True)
+    records = outcome.records()
+    assert len(records) == 16 and {r["status"] for r in records.values()} == {"ok"}
+
+
+def test_a_service_that_never_answers_is_not_an_outage(tmp_path, sim):
+    generate_samples(tmp_path / "in", 2, CLASSES, seed=21, size=(320, 240))
+    sim.stop()  # nothing listens: a wrong address, say
+    records = run_to_end(tmp_path / "in", tmp_path / "out", CLASSES, sim).records()
+    assert {r["error"]["kind"] for r in records.values()} == {"gave_up"}
+    assert "connection failed" in next(iter(records.values()))["error"]["message"]
