@@ -184,7 +184,7 @@ class EventBridge(QObject):
     statsTick = Signal(object)  # Snapshot, only the latest of a chunk
     scanFinished = Signal(int)
     scanProblems = Signal(object)  # list[ScanProblem]
-    runFinished = Signal(str, str, object)  # outcome, message, Snapshot
+    runFinished = Signal(str, str, object, str)  # outcome, message, Snapshot, why it stopped (kind)
     runClosed = Signal(int)  # RunClosed.token
     notice = Signal(str, str)  # source, message
 
@@ -232,7 +232,7 @@ class EventBridge(QObject):
                 self.scanFinished.emit(event.total)
             elif isinstance(event, RunFinished):
                 self.statsTick.emit(event.snapshot)
-                self.runFinished.emit(event.outcome, event.message, event.snapshot)
+                self.runFinished.emit(event.outcome, event.message, event.snapshot, event.kind)
             elif isinstance(event, RunClosed):
                 self.runClosed.emit(event.token)
             elif isinstance(event, Notice):

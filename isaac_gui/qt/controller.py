@@ -21,13 +21,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from PySide6.QtCore import QObject, Signal
 
 from isaac_gui.core.detector import Connection
 from isaac_gui.core.events import Event, RunFinished
 from isaac_gui.core.runner import Runner, RunSettings
-from isaac_gui.core.settings import APP_NAME, AppSettings, load_api_key
+from isaac_gui.core.settings import AppSettings, data_dir, load_api_key
 from isaac_gui.core.stats import Bucket, RunStats, Snapshot
 from isaac_gui.qt.bridge import EventBridge, Notice, RunClosed
 from isaac_gui.qt.executor import QThreadPoolExecutor
@@ -50,16 +49,16 @@ def output_dir_for(root: Path) -> Path:
     if (beside.is_dir() and os.access(beside, os.W_OK)) or os.access(root.parent, os.W_OK):
         return beside
     digest = hashlib.sha1(str(root).encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    data = os.environ.get("ISAAC_GUI_DATA_DIR") or platformdirs.user_data_dir(APP_NAME, appauthor=False)
-    return Path(data) / "results" / f"{root.name}-{digest}"
+    return data_dir() / "results" / f"{root.name}-{digest}"
 
 
-def fixing_action(message: str) -> tuple[str, str]:
+# Why a run was stopped (RunFinished.kind) that a change in Settings fixes: the key, the model, the address.
+SETTINGS_KINDS = frozenset({"auth", "no_key", "forbidden", "not_found"})
+
+
+def fixing_action(kind: str) -> tuple[str, str]:
     """For a run the service stopped: (action id, button text) of what fixes it."""
-    text = message.casefold()
-    if "quota" in text:
-        return "retry", "Run again"
-    if any(word in text for word in ("key", "model", "endpoint", "address")):
+    if kind in SETTINGS_KINDS:
         return "settings", "Open Settings"
     return "retry", "Run again"
 
@@ -263,7 +262,7 @@ class RunController(QObject):
             runner.wait()
         except Exception as exc:
             message = f"The run could not start: {exc}"
-            self.bridge.post(RunFinished("stopped", message, RunStats().snapshot()))
+            self.bridge.post(RunFinished("stopped", message, RunStats().snapshot(), "start_failed"))
         finally:
             with self._lock:
                 self._runner = None
@@ -318,7 +317,7 @@ class RunController(QObject):
             self._last_second = rows[-1].second
             self.bucketsReady.emit(rows)
 
-    def _on_run_finished(self, outcome: str, message: str, snapshot: Snapshot) -> None:
+    def _on_run_finished(self, outcome: str, message: str, snapshot: Snapshot, kind: str) -> None:
         self.last_outcome = outcome
         stats = self._stats
         if stats is not None:  # the last seconds, now complete
@@ -328,7 +327,7 @@ class RunController(QObject):
                 self.bucketsReady.emit(rows)
         self.runFinished.emit(outcome, message)
         if outcome == "stopped":
-            action, label = fixing_action(message)
+            action, label = fixing_action(kind)
             self.serviceStopped.emit(message, action, label)
 
     def _on_run_closed(self, token: int) -> None:

@@ -75,7 +75,7 @@ def test_stats_keep_only_the_latest_and_run_events_follow_photos(qtbot: Any) -> 
     order: list[str] = []
     bridge.statsTick.connect(ticks.append)
     bridge.photosUpdated.connect(lambda _u: order.append("photos"))
-    bridge.runFinished.connect(lambda outcome, message, snapshot: order.append(outcome))
+    bridge.runFinished.connect(lambda outcome, message, snapshot, kind: order.append(outcome))
     problems: list[Any] = []
     bridge.scanProblems.connect(problems.extend)
     stats = RunStats()

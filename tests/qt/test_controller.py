@@ -80,6 +80,6 @@ def test_output_folder_beside_the_photos_or_in_the_data_folder(
 
 
 def test_fixing_actions() -> None:
-    assert fixing_action("The API refused the key (401): check ...")[0] == "settings"
-    assert fixing_action("The API key's quota is used up (429 insufficient_quota): add credits")[0] == "retry"
-    assert fixing_action("This API key may not use the model 'x' (403)")[1] == "Open Settings"
+    assert fixing_action("auth")[0] == "settings"
+    assert fixing_action("quota")[0] == "retry"
+    assert fixing_action("forbidden")[1] == "Open Settings"
