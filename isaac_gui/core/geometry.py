@@ -8,7 +8,9 @@ passing through the smaller sent image (and without its rounding).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 GRID = 1000
 
@@ -40,21 +42,34 @@ class PixelBox:
         }
 
     @classmethod
-    def from_record(cls, record: dict[str, object]) -> PixelBox:
-        top_left = record["top_left"]
-        bottom_right = record["bottom_right"]
-        assert isinstance(top_left, dict) and isinstance(bottom_right, dict)
-        return cls(
-            str(record["mention"]),
-            int(top_left["x"]),
-            int(top_left["y"]),
-            int(bottom_right["x"]),
-            int(bottom_right["y"]),
-        )
+    def from_record(cls, record: Mapping[str, Any]) -> PixelBox:
+        """The box of one `detections` entry; ValueError when it is not one."""
+        try:
+            top_left, bottom_right = record["top_left"], record["bottom_right"]
+            return cls(
+                str(record["mention"]),
+                int(top_left["x"]),
+                int(top_left["y"]),
+                int(bottom_right["x"]),
+                int(bottom_right["y"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a detection: {record!r}") from exc
 
     def scaled(self, factor: float) -> tuple[float, float, float, float]:
         """The box in a view of the photo scaled by `factor` (thumbnails, the viewer)."""
         return (self.x1 * factor, self.y1 * factor, (self.x2 + 1) * factor, (self.y2 + 1) * factor)
+
+
+def boxes_of(record: Mapping[str, Any]) -> list[PixelBox]:
+    """The well-formed boxes of a result record (a malformed detection is left out)."""
+    boxes = []
+    for detection in record.get("detections") or ():
+        try:
+            boxes.append(PixelBox.from_record(detection))
+        except ValueError:
+            continue
+    return boxes
 
 
 def grid_to_pixel(value: float, dim: int) -> int:

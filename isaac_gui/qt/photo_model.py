@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
-from isaac_gui.core.geometry import PixelBox
+from isaac_gui.core.geometry import PixelBox, boxes_of
 from isaac_gui.qt.bridge import PhotoState, PhotoUpdate
 
 Index = QModelIndex | QPersistentModelIndex
@@ -51,22 +51,13 @@ class PhotoRow:
     def name(self) -> str:
         return self.rel.rsplit("/", 1)[-1]
 
-    @property
-    def has_defects(self) -> bool:
-        return self.state is PhotoState.OK and bool(self.boxes)
-
     def apply_record(self, record: dict[str, Any]) -> None:
         """Take a finished record (a line of results.jsonl) into the row."""
         ok = record.get("status") == "ok"
         self.state = PhotoState.OK if ok else PhotoState.ERROR
         self.width = int(record.get("width") or 0)
         self.height = int(record.get("height") or 0)
-        boxes: list[PixelBox] = []
-        for det in record.get("detections") or ():
-            try:
-                boxes.append(PixelBox.from_record(det))
-            except (KeyError, TypeError, ValueError, AssertionError):
-                continue
+        boxes = boxes_of(record)
         self.boxes = tuple(boxes)
         self.mentions = frozenset(b.mention.casefold() for b in boxes)
         error = record.get("error") or {}

@@ -91,7 +91,7 @@ def _box(raw: object, width: int, height: int) -> tuple[PixelBox, bool] | None:
         return None
     try:
         box = PixelBox.from_record(raw)
-    except (KeyError, TypeError, ValueError, AssertionError):
+    except ValueError:
         return None
     x1, x2 = sorted((min(max(box.x1, 0), width - 1), min(max(box.x2, 0), width - 1)))
     y1, y2 = sorted((min(max(box.y1, 0), height - 1), min(max(box.y2, 0), height - 1)))

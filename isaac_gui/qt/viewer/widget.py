@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from isaac_gui.core.geometry import PixelBox
+from isaac_gui.core.geometry import PixelBox, boxes_of
 from isaac_gui.core.palette import class_colour
 from isaac_gui.qt.icons import icon
 from isaac_gui.qt.viewer.canvas import WHEEL_STEP, PhotoCanvas
@@ -231,13 +231,7 @@ class PhotoViewer(QWidget):
     def _boxes(self) -> list[PixelBox]:
         if not self._record or self._record.get("status") != "ok":
             return []
-        boxes = []
-        for detection in self._record.get("detections") or []:
-            try:
-                boxes.append(PixelBox.from_record(detection))
-            except (KeyError, TypeError, ValueError, AssertionError):
-                continue
-        return boxes
+        return boxes_of(self._record)
 
     def _show_record(self) -> None:
         boxes = self._boxes()
