@@ -61,12 +61,6 @@ class Connection:
             provider=env.get("PERCEPTRON_PROVIDER") or None,
         )
 
-    @property
-    def is_loopback(self) -> bool:
-        return bool(self.base_url) and any(
-            host in (self.base_url or "") for host in ("//127.0.0.1", "//localhost", "//[::1]")
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class Detection:

@@ -62,7 +62,6 @@ class PreparedImage:
     height: int
     orientation: int  # the EXIF orientation that was applied (1 = none)
     source_format: str
-    thumbnail: bytes | None = None  # a small JPEG of the same upright pixels, when asked for
 
 
 def _orientation(img: Image.Image) -> int:
@@ -172,17 +171,11 @@ def prepare(
     data: bytes,
     max_side: int | None = DEFAULT_MAX_SIDE,
     *,
-    thumb_side: int | None = None,
     body_limit: int = MAX_ENCODED_BYTES,
 ) -> PreparedImage:
-    """Decode `data` once and produce what is sent to Isaac (and, if asked, a thumbnail)."""
+    """Decode `data` once and produce what is sent to Isaac."""
     img, width, height, orientation, source_format = decode_upright(data, max_side)
     body, sent = _encode_under_limit(img, body_limit)
-    thumbnail = None
-    if thumb_side:
-        small = sent.copy()
-        small.thumbnail((thumb_side, thumb_side), Image.Resampling.BICUBIC, reducing_gap=2.0)
-        thumbnail = encode_jpeg(small, 82)
     return PreparedImage(
         body=body,
         mime="image/jpeg",
@@ -192,7 +185,6 @@ def prepare(
         height=height,
         orientation=orientation,
         source_format=source_format,
-        thumbnail=thumbnail,
     )
 
 

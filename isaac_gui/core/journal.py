@@ -185,15 +185,6 @@ class Journal:
                 last_seq = seq
                 yield {"image": rel, **json.loads(record)}
 
-    def counts(self) -> dict[str, int]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT r.status, count(*) FROM photos p JOIN results r ON r.job_key = p.job_key "
-                "WHERE p.run_id = ? GROUP BY r.status",
-                (self.run_id,),
-            ).fetchall()
-        return {str(status): int(n) for status, n in rows}
-
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -49,19 +49,9 @@ class RateLimiter:
         self.rate_limited = 0
 
     @property
-    def limit_rpm(self) -> float | None:
-        return self._limit or None
-
-    @property
     def current_rpm(self) -> float | None:
         """The rate being paced to now (below the limit after a 429, until it recovers)."""
         return self._rate or None
-
-    def set_limit(self, rpm: float | None) -> None:
-        with self._lock:
-            self._limit = float(rpm) if rpm else 0.0
-            self._rate = self._limit * SAFETY
-            self._last_change = self._clock()
 
     def _recover(self, now: float) -> None:
         target = self._limit * SAFETY

@@ -98,10 +98,6 @@ class Attempts:
         self.failures = 0  # transient failures other than 429
         self.outage = 0  # failures while the service was unreachable (see `in_outage`)
 
-    @property
-    def counted(self) -> int:
-        return self.total - self.rate_limited
-
 
 def call_with_retries[T](
     attempt: Callable[[], T],

@@ -78,7 +78,6 @@ class RunSettings:
     retry_errors: bool = False  # also retry images whose error was not transient (e.g. undecodable)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     prepare_workers: int = max(os.cpu_count() or 2, 1)
-    thumb_side: int | None = None
     stats_interval_s: float = 1.0
     cancel_grace_s: float = 5.0
 
@@ -121,7 +120,6 @@ class Runner:
         listener: Listener,
         connection: Connection | None = None,
         detector: DetectorLike | None = None,
-        on_thumbnail: Callable[[str, bytes], None] | None = None,
     ) -> None:
         if not settings.classes:
             raise ValueError("name at least one class to look for")
@@ -133,7 +131,6 @@ class Runner:
         self._listener = listener
         self._detector = detector or Detector(self.connection, max_connections=settings.concurrency)
         self._owns_detector = detector is None
-        self._on_thumbnail = on_thumbnail
         self.journal = Journal(self.out_dir)
         self.limiter = RateLimiter(settings.rpm)
         self.stats = RunStats()
@@ -337,12 +334,16 @@ class Runner:
             self._emit(StatsTick(self.stats.snapshot()))
 
     # -- one photo --------------------------------------------------------------------------
-    def _gate(self) -> None:
-        with self._cond:
-            while self._paused and not self._cancel.is_set():
-                self._cond.wait()
+    def _wait_unpaused(self) -> None:
+        """Wait while paused; CancelledError once the run is cancelled. Call with `_cond` held."""
+        while self._paused and not self._cancel.is_set():
+            self._cond.wait()
         if self._cancel.is_set():
             raise CancelledError()
+
+    def _gate(self) -> None:
+        with self._cond:
+            self._wait_unpaused()
 
     def _enter_send(self, rel: str, seq: int) -> None:
         """Pass the pause gate and count this request as being sent, in one step, so that
@@ -353,10 +354,7 @@ class Runner:
         if held:  # told outside the lock: a listener never runs under the runner's lock
             self._emit(PhotoQueued(rel, seq))
         with self._cond:
-            while self._paused and not self._cancel.is_set():
-                self._cond.wait()
-            if self._cancel.is_set():
-                raise CancelledError()
+            self._wait_unpaused()
             self._sending += 1
         if held:
             self._emit(PhotoStarted(rel))
@@ -482,12 +480,10 @@ class Runner:
         try:
             with self._prep_slots:
                 self._gate()
-                prepared = prepare_image(data, self.settings.max_side, thumb_side=self.settings.thumb_side)
+                prepared = prepare_image(data, self.settings.max_side)
         except ImageError as exc:
             return self._error_record(sha, exc.kind, exc.message, 0), False
         del data
-        if self._on_thumbnail is not None and prepared.thumbnail is not None:
-            self._on_thumbnail(sha, prepared.thumbnail)
         attempts = Attempts()
         latency = [0.0]
 

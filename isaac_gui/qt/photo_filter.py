@@ -95,10 +95,6 @@ class PhotoFilterModel(QAbstractListModel):
         i = bisect_left(self._map, source_row)
         return i if i < len(self._map) and self._map[i] == source_row else None
 
-    def visible_rows(self) -> Sequence[PhotoRow]:
-        rows = self.source.rows()
-        return rows if self._map is None else [rows[i] for i in self._map]
-
     # -- filtering --------------------------------------------------------------------------
     def set_filter(self, show: Show | str | None = None, search: str | None = None) -> None:
         show = self.show if show is None else Show(show)

@@ -95,13 +95,6 @@ def test_large_jpeg_uses_reduced_decoding_and_keeps_full_resolution_frame():
     assert orientation == 6 and fmt == "JPEG"
 
 
-def test_thumbnail_from_the_same_decode():
-    prepared = prepare(encode(upright_with_red_corner(), "JPEG"), 1024, thumb_side=64)
-    assert prepared.thumbnail is not None
-    thumb = Image.open(io.BytesIO(prepared.thumbnail))
-    assert thumb.size == (64, 48) and red_at_top_left(thumb)
-
-
 def test_body_stays_under_the_limit_by_lowering_quality_then_size():
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 255, (600, 800, 3), dtype=np.uint8))
     data = encode(noise, "PNG")

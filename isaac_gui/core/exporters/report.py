@@ -57,9 +57,6 @@ class ExportReport:
     warnings: tuple[ExportWarning, ...]
     seconds: float
 
-    def warnings_of(self, kind: str) -> list[ExportWarning]:
-        return [w for w in self.warnings if w.kind == kind]
-
 
 @dataclass
 class ReportBuilder:
