@@ -9,6 +9,7 @@ usage, 3 when the service stopped the run (key, quota, model), 130 when stopped 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -307,6 +308,7 @@ def demo_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> in
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="isaac-gui: %(message)s")
     try:
         if args.command == "run":
             return run_command(args)

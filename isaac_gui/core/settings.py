@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 import platformdirs
 
 from isaac_gui.core.journal import write_atomic
+
+log = logging.getLogger(__name__)
 
 APP_NAME = "isaac-gui"
 KEYRING_SERVICE = "isaac-gui"
@@ -106,7 +109,8 @@ def load_api_key() -> str | None:
         import keyring  # noqa: PLC0415 - keyring probes backends on import; only pay when asked
 
         return keyring.get_password(KEYRING_SERVICE, KEYRING_USER)
-    except Exception:
+    except Exception as exc:  # keyring's backends raise their own errors (D-Bus, Secret Service, ...)
+        log.warning("the system keychain could not be read (%s); no saved API key is used", exc)
         return None
 
 

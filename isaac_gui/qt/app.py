@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -28,6 +29,8 @@ from isaac_gui.core.settings import APP_NAME, AppSettings, load_api_key, save_ap
 from isaac_gui.qt.integration import apply_theme
 from isaac_gui.qt.main_window import MainWindow
 from isaac_gui.qt.responsive import freeze_long_lived
+
+log = logging.getLogger(__name__)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -102,13 +105,14 @@ def create_app(argv: Sequence[str] = ()) -> QApplication:
         from isaac_gui.qt.icons import app_icon  # noqa: PLC0415
 
         app.setWindowIcon(app_icon())
-    except (ImportError, OSError):
-        pass
+    except (ImportError, OSError) as exc:
+        log.warning("the window icon could not be loaded: %s", exc)
     return app
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="isaac-gui: %(message)s")
     app = create_app()
     settings = AppSettings.load()
     apply_theme(settings.theme)

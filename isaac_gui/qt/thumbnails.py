@@ -19,6 +19,7 @@ Loaded thumbnails are handed to the GUI thread through a `Mailbox` that delivers
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -32,6 +33,8 @@ from PySide6.QtGui import QImage
 from isaac_gui.core.images import ImageError, decode_upright
 from isaac_gui.qt.bridge import Mailbox
 from isaac_gui.qt.responsive import lower_this_thread
+
+log = logging.getLogger(__name__)
 
 THUMB_W, THUMB_H = 176, 132
 DISK_FORMAT_VERSION = 1
@@ -193,9 +196,14 @@ class ThumbnailCache(QObject):
                 return image.convertToFormat(QImage.Format.Format_RGB32)
         try:
             img = decode_thumbnail(Path(key.path), self.box)
-        except (OSError, ImageError):
+        except OSError as exc:
+            log.warning("no thumbnail for %s: %s", key.path, exc.strerror or exc)
             return None
-        except Exception:  # a decoder bug must cost one thumbnail, not the decoder thread
+        except ImageError as exc:  # the run reports the photo's error in its record too
+            log.warning("no thumbnail for %s: it %s", key.path, exc.message)
+            return None
+        except Exception as exc:  # a decoder bug must cost one thumbnail, not the decoder thread
+            log.warning("no thumbnail for %s: %r", key.path, exc)
             return None
         if cached is not None:
             self._store(img, cached)

@@ -252,5 +252,5 @@ def _stored_size(data: bytes) -> tuple[int, int]:
             with Image.open(io.BytesIO(data)) as probe:
                 width, height = probe.size
                 return int(width), int(height)
-    except Exception:
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return (0, 0)
