@@ -135,7 +135,11 @@ class _TimerWatch:
         return out
 
 
-def _settle(qapp: Any, until: Callable[[], bool], timeout: float) -> bool:
+def _settle(
+    qapp: Any, until: Callable[[], bool], timeout: float, threads: Callable[[], list[threading.Thread]]
+) -> bool:
+    """Deliver deferred deletes and posted events until `until()` holds, waiting in between on the
+    threads still running (woken the moment one ends) or on the global pool's jobs."""
     deadline = time.monotonic() + timeout
     while True:
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
@@ -144,7 +148,11 @@ def _settle(qapp: Any, until: Callable[[], bool], timeout: float) -> bool:
             return True
         if time.monotonic() > deadline:
             return False
-        time.sleep(0.01)  # only while waiting for foreign threads to end; never in a test body
+        running = threads()
+        if running:
+            running[0].join(0.01)
+        else:
+            QThreadPool.globalInstance().waitForDone(10)
 
 
 @pytest.fixture(autouse=True)
@@ -178,7 +186,7 @@ def no_leaks(qapp: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             left.append(f"{type(w).__name__}({w.objectName() or w.windowTitle()!r})")
         return left
 
-    _settle(qapp, lambda: not new_threads() and pools_idle() and not widgets_left(), timeout=10.0)
+    _settle(qapp, lambda: not new_threads() and pools_idle() and not widgets_left(), 10.0, new_threads)
     problems = []
     if new_threads():
         problems.append(f"threads left running: {[t.name for t in new_threads()]}")

@@ -102,7 +102,9 @@ def test_a_flood_is_delivered_in_short_slices(qtbot: Any) -> None:
     def deliver(items: list[int]) -> None:
         sizes.append(len(items))
         got.extend(items)
-        time.sleep(0.0005)  # stands in for real work per chunk (this is the code under test's worker)
+        busy_until = time.perf_counter() + 0.0005  # real work per chunk: holds the GIL, as slots do
+        while time.perf_counter() < busy_until:
+            pass
 
     box = Mailbox(deliver, interval_ms=10, budget_ms=8, chunk=512)
     ticker = QTimer()
