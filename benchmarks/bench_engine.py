@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchmarks.simulator import SimulatorProcess
 from isaac_gui.core.detector import Connection
 from isaac_gui.core.events import Event, PhotoFinished, RunFinished
 from isaac_gui.core.images import prepare
@@ -51,33 +51,6 @@ def photos(count: int) -> Path:
         generate_samples(folder, count, CLASSES, seed=42, size=(4000, 3000), workers=2)
         (folder / ".complete").touch()
     return folder
-
-
-class Sim:
-    """`python -m isaac_gui.sim` in a child process on a free loopback port."""
-
-    def __init__(self, *args: str) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "isaac_gui.sim", "--port", str(port), "--seed", "1", *args],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        line = self.proc.stdout.readline() if self.proc.stdout else ""
-        self.base_url = line.strip().rsplit(" ", 1)[-1]
-        if not self.base_url.startswith("http"):
-            raise RuntimeError(f"the simulator did not start: {line!r}")
-
-    def cpu_s(self) -> float:
-        with open(f"/proc/{self.proc.pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
 
 
 def run_engine(folder: Path, base_url: str, *, rpm: float | None, concurrency: int) -> dict[str, float]:
@@ -188,7 +161,7 @@ def memory(count: int, concurrency: int) -> None:
                 sub / f"p{i}.jpg", quality=80
             )
         (folder / ".complete").touch()
-    sim = Sim()
+    sim = SimulatorProcess()
     samples: list[tuple[int, float]] = []
     done = [0]
     stop = threading.Event()
@@ -272,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def limited(folder: Path, concurrency: int, sdk_count: int) -> None:
     print("\n(a) at the documented limit: simulator 300 requests/min, 1 s median latency")
-    sim = Sim("--rpm", "300", "--latency", "1.0", "--jitter", "0.3")
+    sim = SimulatorProcess("--rpm", "300", "--latency", "1.0", "--jitter", "0.3")
     try:
         ours = run_engine(folder, sim.base_url, rpm=300, concurrency=concurrency)
         sdk_rate = run_sdk_cli(folder, sim.base_url, sdk_count)
@@ -297,7 +270,7 @@ def limited(folder: Path, concurrency: int, sdk_count: int) -> None:
 def unlimited(folder: Path, concurrency: int, sdk_count: int, cpu_ms: float, cores: int) -> None:
     print("\n(b) no limit: simulator 300 ms median latency, answering without decoding (a remote")
     print("    service's CPU is not ours; on 2 cores a decoding simulator would take a fifth of them)")
-    sim = Sim("--latency", "0.3", "--jitter", "0.05", "--no-inspect")
+    sim = SimulatorProcess("--latency", "0.3", "--jitter", "0.05", "--no-inspect")
     try:
         sim_cpu0 = sim.cpu_s()
         ours = run_engine(folder, sim.base_url, rpm=None, concurrency=concurrency)

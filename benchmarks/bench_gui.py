@@ -24,8 +24,6 @@ import argparse
 import os
 import resource
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.simulator import SimulatorProcess
 
 OUT = Path(__file__).resolve().parent.parent / "bench-out"
 CLASSES = ("scratch", "dent", "missing screw")
@@ -80,27 +80,6 @@ def run_folder(count: int) -> Path:
         generate_samples(folder, count, CLASSES, seed=9, size=(480, 360), workers=2)
         (folder / ".complete").touch()
     return folder
-
-
-class Simulator:
-    """`python -m isaac_gui.sim` in a child process on a free loopback port, at a lower CPU priority:
-    it stands in for a service that runs elsewhere, so its CPU should not compete with the window's
-    (on two cores it otherwise does, and every stall measured would partly be the simulator's)."""
-
-    def __init__(self, *args: str) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        command = [sys.executable, "-m", "isaac_gui.sim", "--port", str(port), "--seed", "1", *args]
-        self.proc = subprocess.Popen(["nice", "-n", "10", *command], stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline() if self.proc.stdout else ""
-        self.base_url = line.strip().rsplit(" ", 1)[-1]
-        if not self.base_url.startswith("http"):
-            raise RuntimeError(f"the simulator did not start: {line!r}")
-
-    def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
 
 
 class Heartbeat:
@@ -237,7 +216,7 @@ def bench_stalls(
 
     folder = run_folder(count)
     shutil.rmtree(folder.parent / f"{folder.name}-results", ignore_errors=True)  # a fresh run, not a resume
-    sim = Simulator(*sim_args)
+    sim = SimulatorProcess(*sim_args, nice=10)
     try:
         window = MainWindow(
             AppSettings(base_url=sim.base_url, rpm=rpm, concurrency=16), load_key=lambda: "bench"
