@@ -10,13 +10,13 @@ the view shows the last ten minutes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 import PySide6  # noqa: F401 - imported before pyqtgraph so its Qt shim picks PySide6
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QShowEvent
+from PySide6.QtGui import QColor, QFont, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsItem,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from isaac_gui.core.foreground import FOREGROUND
 from isaac_gui.core.stats import Bucket, Snapshot, format_duration, format_ms
 from isaac_gui.qt import theme
 
@@ -53,6 +54,18 @@ def nice_ceiling(value: float) -> float:
         if value <= step * power + 1e-9:
             return step * power
     return 10.0 * power
+
+
+def y_ticks(top: float, *, few: bool = False) -> list[float]:
+    """Ticks from 0 to `top` (a `nice_ceiling`) at round values: four or five, or with `few` two."""
+    if top <= 0 or not math.isfinite(top):
+        return [0.0]
+    lead = top / 10.0 ** math.floor(math.log10(top))
+    steps = 2 if few else 5 if lead in (2.5, 5.0) else 4
+    return [top * i / steps for i in range(steps + 1)]
+
+
+HEADROOM = 1.08  # the y range ends this much above the top tick, so its label is not cut off
 
 
 def format_rate(per_hour: float | None) -> str:
@@ -84,18 +97,21 @@ class _ElapsedAxis(pg.AxisItem):  # type: ignore[misc]
         return out
 
 
-class _MsAxis(pg.AxisItem):  # type: ignore[misc]
+def ms_labels(values: Sequence[float]) -> list[str]:
     """Milliseconds, written "250 ms" or "1.5 s" so the unit is on every tick."""
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        if values and max(abs(v) for v in values) >= 1000:
-            return [f"{v / 1000:g} s" if v else "0" for v in values]
-        return [f"{v:g} ms" if v else "0" for v in values]
+    if values and max(abs(v) for v in values) >= 1000:
+        return [f"{v / 1000:g} s" if v else "0" for v in values]
+    return [f"{v:g} ms" if v else "0" for v in values]
 
 
-class _CountAxis(pg.AxisItem):  # type: ignore[misc]
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        return [f"{v / 1000:g}k" if abs(v) >= 1000 else f"{v:g}" for v in values]
+def count_labels(values: Sequence[float]) -> list[str]:
+    return [f"{v / 1000:g}k" if abs(v) >= 1000 else f"{v:g}" for v in values]
+
+
+class _PlotWidget(pg.GraphicsLayoutWidget):  # type: ignore[misc]
+    def paintEvent(self, event: QPaintEvent) -> None:
+        with FOREGROUND.busy():  # one GIL wait per plot item painted: the engine's workers stand aside
+            super().paintEvent(event)
 
 
 class StatTile(QWidget):
@@ -103,7 +119,8 @@ class StatTile(QWidget):
 
     def __init__(self, caption: str, parent: QWidget | None = None, *, tip: str = "") -> None:
         super().__init__(parent)
-        self.caption = QLabel(caption.upper(), self)
+        self._caption = caption.upper()
+        self.caption = QLabel(self._caption, self)
         self.value = QLabel("–", self)
         self.detail = QLabel("", self)
         caption_font = QFont(self.font())
@@ -118,6 +135,10 @@ class StatTile(QWidget):
         detail_font = QFont(self.font())
         detail_font.setPointSizeF(max(detail_font.pointSizeF() * 0.85, 7.0))
         self.detail.setFont(detail_font)
+        # The same height with and without text: a line appearing must not relayout the panel (the
+        # plot below would be resized, which re-lays out every pyqtgraph item).
+        self.detail.setFixedHeight(self.detail.fontMetrics().height())
+        self.value.setFixedHeight(self.value.fontMetrics().height())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(1)
@@ -138,6 +159,10 @@ class StatTile(QWidget):
         if colour != self._value_colour:
             self._value_colour = colour
             self.apply_colours()
+
+    def set_swatch(self, colour: str) -> None:
+        """Show the colour of this number's line in the plot beside the caption (the plot's legend)."""
+        self.caption.setText(f'<span style="color:{colour}">━━</span>&nbsp;{self._caption}')
 
     def apply_colours(self) -> None:
         c = theme.colours()
@@ -203,16 +228,12 @@ class LatencyPanel(QWidget):
 
     def _build_plots(self) -> None:
         pg.setConfigOptions(antialias=False)
-        self.plot_widget = pg.GraphicsLayoutWidget(self)
+        self.plot_widget = _PlotWidget(self)
         self.plot_widget.setMinimumHeight(160)
         self.plot_widget.ci.layout.setContentsMargins(0, 0, 0, 0)
         self.plot_widget.ci.layout.setVerticalSpacing(4)
-        self.plot = self.plot_widget.addPlot(
-            row=0, col=0, axisItems={"bottom": _ElapsedAxis("bottom"), "left": _MsAxis("left")}
-        )
-        self.rate_plot = self.plot_widget.addPlot(
-            row=1, col=0, axisItems={"bottom": _ElapsedAxis("bottom"), "left": _CountAxis("left")}
-        )
+        self.plot = self.plot_widget.addPlot(row=0, col=0, axisItems={"bottom": _ElapsedAxis("bottom")})
+        self.rate_plot = self.plot_widget.addPlot(row=1, col=0, axisItems={"bottom": _ElapsedAxis("bottom")})
         self.rate_plot.setMaximumHeight(80)
         self.rate_plot.setXLink(self.plot)
         self.plot.getAxis("bottom").setStyle(showValues=False)
@@ -221,24 +242,27 @@ class LatencyPanel(QWidget):
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.disableAutoRange()
-            plot.showGrid(x=False, y=True, alpha=0.35)
             plot.getAxis("left").setWidth(52)
             # An axis (with its grid lines, the costliest thing to paint here) changes only when its
             # range does, about once a second for x: cached, a frame repaints just the curves.
             for side in ("left", "bottom"):
                 plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-        self.rate_plot.getAxis("left").setTicks(None)
-        self.legend = self.plot.addLegend(offset=(8, 2), colCount=3, brush=None, pen=None)
-        self.rate_legend = self.rate_plot.addLegend(offset=(8, 0), brush=None, pen=None)
+        # Horizontal grid lines at the left axis' ticks, as one item per plot. pyqtgraph's own grid
+        # (drawn by the axis) cost 40 ms of painting whenever the y range changed.
+        self.grids: dict[str, pg.PlotCurveItem] = {}
+        for key, plot in (("latency", self.plot), ("rate", self.rate_plot)):
+            grid = pg.PlotCurveItem(antialias=False, connect="pairs")
+            grid.setZValue(-10)
+            plot.addItem(grid, ignoreBounds=True)
+            self.grids[key] = grid
+        # No legend in the plot: the tiles above carry each line's colour (scene items cost paint time).
         self.curves: dict[str, pg.PlotCurveItem] = {}
         for name in _CURVES:
             curve = pg.PlotCurveItem(antialias=False, connect="finite", skipFiniteCheck=False)
             self.plot.addItem(curve)
-            self.legend.addItem(curve, name)
             self.curves[name] = curve
         self.rate_curve = pg.PlotCurveItem(antialias=False, connect="finite")
         self.rate_plot.addItem(self.rate_curve)
-        self.rate_legend.addItem(self.rate_curve, "images / hour")
         self.empty_text = pg.TextItem("Waiting for the first answers…", anchor=(0.5, 0.5))
         self.plot.addItem(self.empty_text, ignoreBounds=True)
         self._apply_colours()
@@ -252,6 +276,10 @@ class LatencyPanel(QWidget):
                 axis = plot.getAxis(side)
                 axis.setPen(pg.mkPen(c.border_strong, width=1))
                 axis.setTextPen(pg.mkPen(c.text_muted))
+        line = QColor(c.border_strong)
+        line.setAlphaF(0.35)
+        for grid in self.grids.values():
+            grid.setPen(pg.mkPen(line, width=1))
         for name, curve in self.curves.items():
             curve.setPen(pg.mkPen(colours[name], width=1))
         self.rate_curve.setPen(pg.mkPen(colours["rate"], width=1))
@@ -259,19 +287,13 @@ class LatencyPanel(QWidget):
         fill.setAlphaF(0.18)
         self.rate_curve.setFillLevel(0.0)
         self.rate_curve.setBrush(fill)
-        self.legend.setLabelTextColor(c.text_muted)
-        self.rate_legend.setLabelTextColor(c.text_muted)
         self.empty_text.setColor(c.text_muted)
         for key in ("p50", "p90", "p99"):
             self.tiles[key].set(self.tiles[key].value.text(), colour=colours[key])
+        for key in ("p50", "p90", "p99", "rate"):
+            self.tiles[key].set_swatch(colours[key])
         for tile in self.tiles.values():
             tile.apply_colours()
-        # The legend keeps its own copy of each label's colour: rebuild its entries.
-        self.legend.clear()
-        for name, curve in self.curves.items():
-            self.legend.addItem(curve, name)
-        self.rate_legend.clear()
-        self.rate_legend.addItem(self.rate_curve, "images / hour")
 
     # --- the shell's API ---------------------------------------------------------------------
 
@@ -374,7 +396,8 @@ class LatencyPanel(QWidget):
         self.empty_text.setVisible(not has_data)
         latest = float(max(self._buckets)) if has_data else 0.0
         x_range = (max(0.0, latest - WINDOW_S), max(latest, 60.0) + 1.0)
-        if x_range != self._x_range:
+        regrid = x_range != self._x_range  # the grid lines span the x range and sit at the ticks
+        if regrid:
             self._x_range = x_range
             self.plot.setXRange(*x_range, padding=0)
         p99 = data["p99"][1]
@@ -382,14 +405,33 @@ class LatencyPanel(QWidget):
         y_max = nice_ceiling(peak * 1.1) if peak > 0 else 1000.0
         if y_max != self._y_max:
             self._y_max = y_max
-            self.plot.setYRange(0, y_max, padding=0)
+            self.plot.setYRange(0, y_max * HEADROOM, padding=0)
+            self._set_ticks(self.plot, y_ticks(y_max), ms_labels)
+            regrid = True
         rate_peak = float(ry.max()) if ry.size else 0.0
         rate_max = nice_ceiling(rate_peak * 1.1) if rate_peak > 0 else 100.0
         if rate_max != self._rate_max:
             self._rate_max = rate_max
-            self.rate_plot.setYRange(0, rate_max, padding=0)
+            self.rate_plot.setYRange(0, rate_max * HEADROOM * 1.1, padding=0)
+            self._set_ticks(self.rate_plot, y_ticks(rate_max, few=True), count_labels)
+            regrid = True
+        if regrid:
+            self._grid_lines(self.grids["latency"], y_ticks(y_max))
+            self._grid_lines(self.grids["rate"], y_ticks(rate_max, few=True))
         if not has_data:
             self.empty_text.setPos((x_range[0] + x_range[1]) / 2, y_max / 2)
+
+    @staticmethod
+    def _set_ticks(
+        plot: pg.PlotItem, values: list[float], labels: Callable[[Sequence[float]], list[str]]
+    ) -> None:
+        plot.getAxis("left").setTicks([list(zip(values, labels(values), strict=True))])
+
+    def _grid_lines(self, grid: pg.PlotCurveItem, values: list[float]) -> None:
+        """A line across the shown x range at each tick but 0 (the x axis is that one)."""
+        x0, x1 = self._x_range or (0.0, 60.0)
+        lines = [v for v in values if v > 0]
+        grid.setData(np.tile([x0, x1], len(lines)), np.repeat(lines, 2))
 
     def _redraw_numbers(self) -> None:
         s = self._snapshot

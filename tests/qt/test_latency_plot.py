@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QStyleFactory
 
 from isaac_gui.core.stats import Bucket, Snapshot
 from isaac_gui.qt import theme
-from isaac_gui.qt.latency_plot import WINDOW_S, LatencyPanel, nice_ceiling
+from isaac_gui.qt.latency_plot import HEADROOM, WINDOW_S, LatencyPanel, nice_ceiling, y_ticks
 
 
 @pytest.fixture(autouse=True)
@@ -77,10 +77,32 @@ def test_curves_show_p50_p90_p99_per_second(panel: LatencyPanel) -> None:
         assert list(x) == [float(r.second) for r in rows]
         assert list(y) == pytest.approx([getattr(r, attr) for r in rows])
     assert not panel.empty_text.isVisible()
-    # y fits the slowest p99 with a round limit; x shows at least a minute
+    # y fits the slowest p99 with a round top tick (and room for its label); x shows at least a minute
+    top = nice_ceiling(max(r.p99 for r in rows) * 1.1)
     (x0, x1), (y0, y1) = panel.plot.viewRange()
-    assert y0 == 0 and y1 == nice_ceiling(max(r.p99 for r in rows) * 1.1)
+    assert y0 == 0 and y1 == pytest.approx(top * HEADROOM)
     assert x0 == 0 and x1 >= 60
+    # the left axis is labelled at round values up to that top, and a grid line spans x at each
+    ticks = panel.plot.getAxis("left")._tickLevels[0]
+    assert [v for v, _label in ticks] == y_ticks(top) and ticks[-1][1] == "2 s"
+    gx, gy = panel.grids["latency"].getData()
+    assert list(gy) == [v for v in y_ticks(top) if v > 0 for _ in (0, 1)]
+    assert set(gx) == {x0, x1}
+
+
+@pytest.mark.parametrize(
+    ("top", "ticks"),
+    [
+        (1000, [0, 250, 500, 750, 1000]),
+        (2000, [0, 500, 1000, 1500, 2000]),
+        (2500, [0, 500, 1000, 1500, 2000, 2500]),
+        (50, [0, 10, 20, 30, 40, 50]),
+        (10, [0, 2.5, 5, 7.5, 10]),
+    ],
+)
+def test_y_ticks_are_round_and_end_at_the_top(top: float, ticks: list[float]) -> None:
+    assert y_ticks(top) == ticks
+    assert y_ticks(top, few=True) == [0, top / 2, top]
 
 
 def test_a_later_row_for_the_same_second_replaces_it(panel: LatencyPanel) -> None:
