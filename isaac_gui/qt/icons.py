@@ -94,6 +94,20 @@ class _SvgIconEngine(QIconEngine):
         return self.scaledPixmap(size, mode, state, 1.0)
 
     def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
+        """Drawn once per size, mode and colour: buttons repaint often, and rendering SVG in a
+        Python callback each time made a run's first second stall behind the engine's threads."""
+        if mode == QIcon.Mode.Selected and self._plain_selected:
+            mode = QIcon.Mode.Normal
+        key = (self._name, size.width(), size.height(), mode, state, scale, _colour(self._name, mode))
+        pixmap = _pixmaps.get(key)
+        if pixmap is None:
+            pixmap = self._draw(size, mode, state, scale)
+            if len(_pixmaps) >= PIXMAP_CACHE:
+                _pixmaps.clear()
+            _pixmaps[key] = pixmap
+        return pixmap
+
+    def _draw(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
         pixmap = QPixmap(max(1, round(size.width() * scale)), max(1, round(size.height() * scale)))
         pixmap.fill(Qt.GlobalColor.transparent)
         painter = QPainter(pixmap)
@@ -122,6 +136,8 @@ class _SvgIconEngine(QIconEngine):
         return self._name
 
 
+PIXMAP_CACHE = 512  # drawn icons kept (a few KB each); all are dropped when it is full
+_pixmaps: dict[tuple[object, ...], QPixmap] = {}
 _clones: list[_SvgIconEngine] = []
 
 
