@@ -173,7 +173,7 @@ def open_big_folder(folder: Path, count: int, *, scroll: bool) -> dict[str, floa
     began = time.perf_counter()
 
     def on_beat() -> None:
-        if "first" not in marks and any(drawn for _key, drawn in delegate.painted):
+        if "first" not in marks and any(drawn for _row, _key, drawn in delegate.painted):
             marks["first"] = time.perf_counter() - began
 
     beat = Heartbeat(on_beat)
@@ -219,7 +219,8 @@ def bench_stalls(
     sim = SimulatorProcess(*sim_args, nice=10)
     try:
         window = MainWindow(
-            AppSettings(base_url=sim.base_url, rpm=rpm, concurrency=16), load_key=lambda: "bench"
+            AppSettings(base_url=sim.base_url, rpm=rpm, concurrency=int(os.environ.get("CONC", "16"))),
+            load_key=lambda: "bench",
         )
         window.resize(*SIZE)
         window.show()

@@ -82,6 +82,11 @@ class PhotoFilterModel(QAbstractListModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
     # -- mapping ----------------------------------------------------------------------------
+    def cell(self, row: int) -> QModelIndex:
+        """The index of a view row, made without `index()`'s bounds check (which calls back into
+        Python for `rowCount`): for painting, where each call back waits for the GIL."""
+        return self.createIndex(row, 0)
+
     def source_row(self, row: int) -> int:
         return row if self._map is None else self._map[row]
 
