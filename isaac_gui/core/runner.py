@@ -38,6 +38,7 @@ from isaac_gui.core.events import (
     ScanProblem,
     StatsTick,
 )
+from isaac_gui.core.foreground import FOREGROUND, Foreground
 from isaac_gui.core.images import (
     DEFAULT_MAX_SIDE,
     JPEG_QUALITY,
@@ -120,6 +121,7 @@ class Runner:
         listener: Listener,
         connection: Connection | None = None,
         detector: DetectorLike | None = None,
+        foreground: Foreground = FOREGROUND,
     ) -> None:
         if not settings.classes:
             raise ValueError("name at least one class to look for")
@@ -131,6 +133,7 @@ class Runner:
         self._listener = listener
         self._detector = detector or Detector(self.connection, max_connections=settings.concurrency)
         self._owns_detector = detector is None
+        self._foreground = foreground  # workers stand aside at their gates while it is busy
         self.journal = Journal(self.out_dir)
         self.limiter = RateLimiter(settings.rpm)
         self.stats = RunStats()
@@ -342,6 +345,7 @@ class Runner:
             raise CancelledError()
 
     def _gate(self) -> None:
+        self._foreground.wait()
         with self._cond:
             self._wait_unpaused()
 
@@ -502,6 +506,7 @@ class Runner:
                     self._leave_send()
             self.stats.request_answered(latency[0])
             self._last_answer = time.monotonic()
+            self._foreground.wait()
             return detection
 
         def on_retry(exc: BaseException, delay: float) -> None:

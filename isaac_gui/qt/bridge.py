@@ -33,6 +33,7 @@ from isaac_gui.core.events import (
     ScanProblem,
     StatsTick,
 )
+from isaac_gui.core.foreground import FOREGROUND
 
 
 class Mailbox(QObject):
@@ -116,6 +117,10 @@ class Mailbox(QObject):
     def _drain(self) -> None:
         if self._closed:
             return
+        with FOREGROUND.busy():
+            self._drain_some()
+
+    def _drain_some(self) -> None:
         self._take()
         started = time.monotonic()
         while self._backlog and not self._closed:

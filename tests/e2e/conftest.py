@@ -57,6 +57,7 @@ def start_run(
     *,
     key: str = "test-key",
     on_event: Any = None,
+    foreground: Any = None,
     **settings: Any,
 ) -> tuple[Outcome, ThreadPoolExecutor]:
     settings.setdefault("policy", FAST_RETRIES)
@@ -73,7 +74,8 @@ def start_run(
         if on_event is not None:
             on_event(event)
 
-    runner = Runner(folder, out, run_settings, executor=pool, listener=listener, connection=connection)
+    extra = {"foreground": foreground} if foreground is not None else {}
+    runner = Runner(folder, out, run_settings, executor=pool, listener=listener, connection=connection, **extra)
     outcome = Outcome(runner, events)
     runner.start()
     return outcome, pool
