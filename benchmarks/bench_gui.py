@@ -219,8 +219,7 @@ def bench_stalls(
     sim = SimulatorProcess(*sim_args, nice=10)
     try:
         window = MainWindow(
-            AppSettings(base_url=sim.base_url, rpm=rpm, concurrency=int(os.environ.get("CONC", "16"))),
-            load_key=lambda: "bench",
+            AppSettings(base_url=sim.base_url, rpm=rpm, concurrency=16), load_key=lambda: "bench"
         )
         window.resize(*SIZE)
         window.show()
