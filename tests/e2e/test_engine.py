@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from isaac_gui.core.events import PhotoFinished, PhotoRetrying
+from isaac_gui.core.foreground import Foreground
 from isaac_gui.sim.samples import generate_samples
 
 from .conftest import run_to_end, start_run
@@ -267,8 +268,6 @@ def test_a_service_that_never_answers_is_not_an_outage(tmp_path, sim):
 
 
 def test_workers_stand_aside_for_a_busy_window_but_a_window_busy_for_ever_cannot_stop_the_run(tmp_path, sim):
-    from isaac_gui.core.foreground import Foreground
-
     generate_samples(tmp_path / "in", 6, CLASSES, seed=23, size=(320, 240))
     fg = Foreground(max_wait_s=0.02)
     with fg.busy():  # busy from before the first photo to after the last
