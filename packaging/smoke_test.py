@@ -18,7 +18,9 @@ from pathlib import Path
 def check(args: list[str], env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
     began = time.perf_counter()
     proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    print(f"  {' '.join(args[1:]) or '(no args)'}: exit {proc.returncode} in {time.perf_counter() - began:.1f} s")
+    print(
+        f"  {' '.join(args[1:]) or '(no args)'}: exit {proc.returncode} in {time.perf_counter() - began:.1f} s"
+    )
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-2000:])
         raise SystemExit(f"smoke test failed: {args}")
@@ -41,7 +43,9 @@ def main() -> int:
     help_text = check([app, "--help"], env).stdout
     assert "run" in help_text and "export" in help_text, help_text
     check([app, "demo", "--count", "4", "--out", str(work / "demo")], env)
-    results = [json.loads(line) for line in (work / "demo" / "results" / "results.jsonl").read_text().splitlines()]
+    results = [
+        json.loads(line) for line in (work / "demo" / "results" / "results.jsonl").read_text().splitlines()
+    ]
     assert len(results) == 4 and all(r["status"] == "ok" for r in results), results
     check([app, "gui", "--quit-after", "2", str(work / "demo" / "photos")], env)
     print("smoke test passed")

@@ -75,7 +75,9 @@ def start_run(
             on_event(event)
 
     extra = {"foreground": foreground} if foreground is not None else {}
-    runner = Runner(folder, out, run_settings, executor=pool, listener=listener, connection=connection, **extra)
+    runner = Runner(
+        folder, out, run_settings, executor=pool, listener=listener, connection=connection, **extra
+    )
     outcome = Outcome(runner, events)
     runner.start()
     return outcome, pool
