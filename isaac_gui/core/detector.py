@@ -8,7 +8,9 @@ the photo as displayed.
 
 from __future__ import annotations
 
+import functools
 import os
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +19,7 @@ import httpx
 import perceptron
 from perceptron import perceive
 
+from isaac_gui.core.foreground import WORKER_TURNS, Turns
 from isaac_gui.core.geometry import PixelBox, grid_box_to_pixels
 from isaac_gui.core.images import PreparedImage
 
@@ -84,14 +87,35 @@ def _detect_task(image_bytes: bytes, classes: Sequence[str]) -> Any:
     return perceptron.system(instruction(classes)) + perceptron.image(image_bytes)
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The certificates httpx would load (certifi's, or `SSL_CERT_FILE` / `SSL_CERT_DIR`), loaded
+    once per process. Loading them takes about 30 ms with the GIL held: every new client would
+    otherwise stall the window at the start of every run."""
+    return httpx.create_ssl_context()
+
+
+def warm_up() -> None:
+    """Pay the HTTP stack's first use now: its lazy imports and the certificates, about 0.2 s of
+    work with the GIL held, which would otherwise fall on the first run's first second."""
+    httpx.Client(verify=tls_context()).close()
+
+
 class Detector:
     """Sends prepared photos to Isaac. Thread-safe: every worker shares one client and its pool."""
 
-    def __init__(self, connection: Connection, *, max_connections: int = 32) -> None:
+    def __init__(
+        self, connection: Connection, *, max_connections: int = 32, turns: Turns = WORKER_TURNS
+    ) -> None:
         self.connection = connection
+        self._turns = turns
         self._http = httpx.Client(
+            verify=tls_context(),
             timeout=connection.timeout_s,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            # Building the request and reading the answer are Python work, done in turns; the
+            # wait on the network in between is not (see `foreground.Turns`).
+            event_hooks={"request": [self._sending], "response": [self._answered]},
         )
         overrides: dict[str, Any] = {"model": connection.model, "timeout": connection.timeout_s}
         if connection.base_url:
@@ -102,8 +126,18 @@ class Detector:
             overrides["provider"] = connection.provider
         self._client = perceptron.Client(http_client=self._http, **overrides)
 
+    def _sending(self, _request: httpx.Request) -> None:
+        self._turns.give()
+
+    def _answered(self, _response: httpx.Response) -> None:
+        self._turns.take()
+
     def detect(self, prepared: PreparedImage, classes: Sequence[str]) -> Detection:
         """One request. Raises the SDK's errors (see `retry` for which are worth another try)."""
+        with self._turns.turn():
+            return self._detect(prepared, classes)
+
+    def _detect(self, prepared: PreparedImage, classes: Sequence[str]) -> Detection:
         task, _issues = perceptron.inspect_task(_detect_task, prepared.body, list(classes))
         result = self._client.generate(task, expects="box")
         errors = result.get("errors") or []

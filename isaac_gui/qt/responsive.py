@@ -10,6 +10,8 @@ waits first for a CPU, then in line for the GIL; every Python slot pays that wai
   16-23 ms with the workers niced, at the same throughput.
 - First uses: the first `numpy.percentile` (the engine's first stats tick, one second into a run)
   finishes initialising numpy while holding the GIL: measured as a 57-89 ms stall of the window.
+  The first HTTP client imports httpx's transport and loads the certificates (~0.2 s), and every
+  client after it loaded them again (~30 ms) until they were shared (`detector.tls_context`).
   `warm_up()` pays such first uses once, before the window is shown.
 - The cycle collector: a full collection walks every tracked object while holding the GIL; with a
   100,000-photo folder listed that is hundreds of thousands of objects, and one collection during
@@ -56,8 +58,11 @@ def warm_up() -> None:
     import numpy as np  # noqa: PLC0415
     from PIL import Image  # noqa: PLC0415
 
+    from isaac_gui.core import detector  # noqa: PLC0415
+
     np.percentile(np.asarray([1.0, 2.0, 3.0]), (50.0, 90.0, 99.0))
     Image.init()  # every image plugin, instead of on the first photo of a run
+    detector.warm_up()  # the HTTP stack's imports and the certificates: ~0.2 s with the GIL held
 
 
 def freeze_long_lived() -> None:
