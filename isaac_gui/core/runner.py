@@ -12,6 +12,7 @@ telling anyone. Pause holds photos that have not been sent; cancel wakes every w
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import threading
@@ -38,7 +39,7 @@ from isaac_gui.core.events import (
     ScanProblem,
     StatsTick,
 )
-from isaac_gui.core.foreground import FOREGROUND, Foreground
+from isaac_gui.core.foreground import FOREGROUND, WORKER_TURNS, Foreground, Turns
 from isaac_gui.core.images import (
     DEFAULT_MAX_SIDE,
     JPEG_QUALITY,
@@ -62,6 +63,9 @@ from isaac_gui.core.stats import RunStats, Snapshot
 
 DEFAULT_CONCURRENCY = 16
 DEFAULT_RPM = 300.0
+
+
+_COUNT_BATCH = 256  # entries the counting scan takes per turn
 
 
 class DetectorLike(Protocol):
@@ -122,6 +126,7 @@ class Runner:
         connection: Connection | None = None,
         detector: DetectorLike | None = None,
         foreground: Foreground = FOREGROUND,
+        turns: Turns = WORKER_TURNS,
     ) -> None:
         if not settings.classes:
             raise ValueError("name at least one class to look for")
@@ -131,7 +136,10 @@ class Runner:
         self._sources = [Path(source)] if isinstance(source, (str, Path)) else [Path(p) for p in source]
         self._executor = executor
         self._listener = listener
-        self._detector = detector or Detector(self.connection, max_connections=settings.concurrency)
+        self._detector = detector or Detector(
+            self.connection, max_connections=settings.concurrency, turns=turns
+        )
+        self._turns = turns
         self._owns_detector = detector is None
         self._foreground = foreground  # workers stand aside at their gates while it is busy
         self.journal = Journal(self.out_dir)
@@ -226,10 +234,14 @@ class Runner:
     def _count(self) -> None:
         _root, photos = self._scan(report=False)
         total = 0
-        for _photo in photos:
-            total += 1
+        while True:  # a few hundred entries per turn (see `foreground.Turns`)
+            with self._turns.turn():
+                n = sum(1 for _photo in itertools.islice(photos, _COUNT_BATCH))
+            total += n
             if self._cancel.is_set():
                 return
+            if n < _COUNT_BATCH:
+                break
         self.stats.set_total(total)
         self._emit(ScanFinished(total))
 
@@ -239,10 +251,16 @@ class Runner:
             counter.start()
             root, photos = self._scan(report=True)
             self.journal.set_meta("source_root", str(root))
-            for seq, photo in enumerate(photos):
-                if self._cancel.is_set():
-                    break
-                self._consider(photo, seq)
+            seq = 0
+            while not self._cancel.is_set():
+                with self._turns.turn():  # the scan's next step and the photo's lookups are Python work
+                    photo = next(photos, None)
+                    if photo is None:
+                        break
+                    job = self._identify(photo, seq)
+                if job is not None:
+                    self._queue(photo, seq, *job)
+                seq += 1
             self._drain()
             counter.join()
         except Exception as exc:  # a bug must still end the run visibly, with results written
@@ -254,7 +272,9 @@ class Runner:
         finally:
             self._finish()
 
-    def _consider(self, photo: discovery.FoundPhoto, seq: int) -> None:
+    def _identify(self, photo: discovery.FoundPhoto, seq: int) -> tuple[str, str] | None:
+        """Hash the photo and look it up: its (sha, job key) when it needs sending, None when the
+        journal already answers it (announced here)."""
         known = self.journal.known(photo.rel)
         if known and known.size == photo.size and known.mtime_ns == photo.mtime_ns:
             sha = known.sha256
@@ -267,7 +287,7 @@ class Runner:
                 self.journal.see_photo(photo.rel, seq, photo.size, photo.mtime_ns, sha, key)
                 record = self._error_record(None, "unreadable", f"cannot be read: {exc.strerror or exc}", 0)
                 self._save_and_announce(key, record, retryable=True, rels=[(photo.rel, seq)])
-                return
+                return None
         key = self._key(sha)
         self.journal.see_photo(photo.rel, seq, photo.size, photo.mtime_ns, sha, key)
         existing = self.journal.result(key)
@@ -276,7 +296,11 @@ class Runner:
             if status == "ok" or not (retryable or self.settings.retry_errors):
                 self.stats.image_skipped()
                 self._emit(PhotoFinished(photo.rel, seq, {"image": photo.rel, **record}, from_journal=True))
-                return
+                return None
+        return sha, key
+
+    def _queue(self, photo: discovery.FoundPhoto, seq: int, sha: str, key: str) -> None:
+        """Hand the photo to a worker, waiting (without a turn) while `jobs` photos are in flight."""
         with self._cond:
             if key in self._waiters:  # the same content is already on its way: share its answer
                 self._waiters[key].append((photo.rel, seq))
@@ -406,6 +430,12 @@ class Runner:
 
     def _save_and_announce(
         self, key: str, record: dict[str, Any], *, retryable: bool, rels: list[tuple[str, int]] | None = None
+    ) -> None:
+        with self._turns.turn():
+            self._save_and_announce_now(key, record, retryable=retryable, rels=rels)
+
+    def _save_and_announce_now(
+        self, key: str, record: dict[str, Any], *, retryable: bool, rels: list[tuple[str, int]] | None
     ) -> None:
         self.journal.save_result(key, record, retryable=retryable)
         self.stats.image_finished(record["status"] == "ok")

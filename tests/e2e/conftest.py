@@ -58,6 +58,7 @@ def start_run(
     key: str = "test-key",
     on_event: Any = None,
     foreground: Any = None,
+    turns: Any = None,
     **settings: Any,
 ) -> tuple[Outcome, ThreadPoolExecutor]:
     settings.setdefault("policy", FAST_RETRIES)
@@ -74,7 +75,7 @@ def start_run(
         if on_event is not None:
             on_event(event)
 
-    extra = {"foreground": foreground} if foreground is not None else {}
+    extra = {name: v for name, v in (("foreground", foreground), ("turns", turns)) if v is not None}
     runner = Runner(
         folder, out, run_settings, executor=pool, listener=listener, connection=connection, **extra
     )

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from isaac_gui.core.events import PhotoFinished, PhotoRetrying
-from isaac_gui.core.foreground import Foreground
+from isaac_gui.core.foreground import Foreground, Turns
 from isaac_gui.sim.samples import generate_samples
 
 from .conftest import run_to_end, start_run
@@ -274,3 +274,12 @@ def test_workers_stand_aside_for_a_busy_window_but_a_window_busy_for_ever_cannot
         outcome = run_to_end(tmp_path / "in", tmp_path / "out", CLASSES, sim, foreground=fg)
     assert [r["status"] for r in outcome.records().values()] == ["ok"] * 6
     assert sim.stats.total_requests == 6
+
+
+def test_one_turn_for_all_the_python_work_still_finishes_a_run_with_retries(tmp_path, sim):
+    # The tightest setting: scan, count, hashing, requests and saves all share one turn, and
+    # photos wait for retries and request slots in between; nothing may wait while holding it.
+    generate_samples(tmp_path / "in", 12, CLASSES, seed=29, size=(320, 240))
+    sim.update(fail_each_image_times=1, fail_each_image_fault="500")
+    outcome = run_to_end(tmp_path / "in", tmp_path / "out", CLASSES, sim, turns=Turns(1), concurrency=4)
+    assert [r["status"] for r in outcome.records().values()] == ["ok"] * 12
