@@ -85,6 +85,9 @@ class RunSettings:
     prepare_workers: int = max(os.cpu_count() or 2, 1)
     stats_interval_s: float = 1.0
     cancel_grace_s: float = 5.0
+    # Photos the caller has just listed with the same scan (the window has): the runner then skips
+    # its own counting pass over the folder, and corrects the total if its scan finds otherwise.
+    expected_total: int | None = None
 
     @property
     def ahead(self) -> int:
@@ -247,8 +250,14 @@ class Runner:
 
     def _conduct(self) -> None:
         try:
-            counter = threading.Thread(target=self._count, name="isaac-count", daemon=True)
-            counter.start()
+            expected = self.settings.expected_total
+            counter: threading.Thread | None = None
+            if expected is None:
+                counter = threading.Thread(target=self._count, name="isaac-count", daemon=True)
+                counter.start()
+            else:
+                self.stats.set_total(expected)
+                self._emit(ScanFinished(expected))
             root, photos = self._scan(report=True)
             self.journal.set_meta("source_root", str(root))
             seq = 0
@@ -261,8 +270,12 @@ class Runner:
                 if job is not None:
                     self._queue(photo, seq, *job)
                 seq += 1
+            if expected is not None and seq != expected and not self._cancel.is_set():
+                self.stats.set_total(seq)  # the folder changed since the caller listed it
+                self._emit(ScanFinished(seq))
             self._drain()
-            counter.join()
+            if counter is not None:
+                counter.join()
         except Exception as exc:  # a bug must still end the run visibly, with results written
             self._fatal = self._fatal or FatalError(
                 "internal", f"The run stopped on an internal error: {exc!r}"

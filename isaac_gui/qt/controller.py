@@ -150,7 +150,9 @@ class RunController(QObject):
         *,
         model: str | None = None,
         retry_errors: bool = False,
+        listed: int | None = None,
     ) -> None:
+        """`listed`: how many photos the window's own listing of `sources` found, if complete."""
         if self.busy:
             raise RuntimeError("a run is already going")
         s = self.settings
@@ -160,6 +162,7 @@ class RunController(QObject):
             rpm=float(s.rpm) or None,
             max_side=int(s.max_side) or None,
             retry_errors=retry_errors,
+            expected_total=listed,
         )
         plan = RunPlan(tuple(Path(p) for p in sources), Path(out_dir), run_settings)
         self.plan = plan

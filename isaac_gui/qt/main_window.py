@@ -239,8 +239,9 @@ class MainWindow(QMainWindow):
         self.settings.remember_classes(", ".join(classes))
         self._save_settings()
         self.run_bar.classes.set_recent(self.settings.recent_class_sets)
+        listed = None if self.loader.loading else self.model.rowCount()  # spares the engine a pass
         self.controller.start(
-            self.sources, self.out_dir, classes, model=model or None, retry_errors=retry_errors
+            self.sources, self.out_dir, classes, model=model or None, retry_errors=retry_errors, listed=listed
         )
 
     def _on_state(self, state: str) -> None:

@@ -10,7 +10,7 @@ import threading
 import pytest
 from PIL import Image
 
-from isaac_gui.core.events import PhotoFinished, PhotoRetrying
+from isaac_gui.core.events import PhotoFinished, PhotoRetrying, ScanFinished
 from isaac_gui.core.foreground import Foreground, Turns
 from isaac_gui.sim.samples import generate_samples
 
@@ -283,3 +283,18 @@ def test_one_turn_for_all_the_python_work_still_finishes_a_run_with_retries(tmp_
     sim.update(fail_each_image_times=1, fail_each_image_fault="500")
     outcome = run_to_end(tmp_path / "in", tmp_path / "out", CLASSES, sim, turns=Turns(1), concurrency=4)
     assert [r["status"] for r in outcome.records().values()] == ["ok"] * 12
+
+
+def test_a_total_listed_by_the_caller_spares_the_count_and_is_corrected_when_wrong(tmp_path, sim):
+    generate_samples(tmp_path / "in", 6, CLASSES, seed=31, size=(320, 240))
+    right = run_to_end(tmp_path / "in", tmp_path / "a", CLASSES, sim, expected_total=6)
+    totals = [e.total for e in right.events if isinstance(e, ScanFinished)]
+    assert totals == [6] and isinstance(right.events[0], ScanFinished)  # told first, no counting pass
+    assert right.runner.stats.snapshot().total == 6
+
+    stale = run_to_end(
+        tmp_path / "in", tmp_path / "b", CLASSES, sim, expected_total=4
+    )  # 2 photos added since
+    assert [e.total for e in stale.events if isinstance(e, ScanFinished)] == [4, 6]
+    assert stale.runner.stats.snapshot().total == 6
+    assert len(stale.records()) == 6
