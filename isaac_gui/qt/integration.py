@@ -1,5 +1,5 @@
 """How the window reaches the panels built elsewhere (latency plot, settings and export dialogs), and
-the demo's sample folder. Each import is local, so the window still opens while a panel is missing."""
+the demo's sample folder. The dialogs are imported on first use, which keeps them off start-up."""
 
 from __future__ import annotations
 
@@ -7,50 +7,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtWidgets import QApplication, QDialog, QLabel, QMessageBox, QWidget
+from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from isaac_gui.core.discovery import is_image_name
 from isaac_gui.core.settings import AppSettings, cache_dir
 from isaac_gui.qt.background import BackgroundTasks
+from isaac_gui.qt.theme import apply_theme as apply
 
 DEMO_CLASSES = ("scratch", "dent", "missing screw")
 DEMO_COUNT = 48
 
 
-class _NoPlot(QLabel):
-    """Stands in for the latency panel where it is not available."""
-
-    def __init__(self, parent: QWidget) -> None:
-        super().__init__("Latency appears here during a run.", parent)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setProperty("role", "muted")
-
-    def add_buckets(self, rows: Sequence[Any]) -> None:
-        pass
-
-    def set_snapshot(self, snapshot: Any) -> None:
-        pass
-
-    def reset(self) -> None:
-        pass
-
-
-def make_latency_panel(parent: QWidget) -> Any:
-    """The latency panel (`add_buckets`, `set_snapshot`, `reset`)."""
-    try:
-        from isaac_gui.qt.latency_plot import LatencyPanel  # noqa: PLC0415
-    except ImportError:
-        return _NoPlot(parent)
-    return LatencyPanel(parent)
-
-
 def apply_theme(theme: str) -> None:
     app = QApplication.instance()
-    try:
-        from isaac_gui.qt.theme import apply_theme as apply  # noqa: PLC0415
-    except ImportError:
-        return
     if isinstance(app, QApplication):
         apply(app, theme)
 

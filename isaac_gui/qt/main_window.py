@@ -36,9 +36,9 @@ from isaac_gui.qt.integration import (
     ask_to_stop,
     dropped_paths,
     export_in_background,
-    make_latency_panel,
     open_settings,
 )
+from isaac_gui.qt.latency_plot import LatencyPanel
 from isaac_gui.qt.message_bar import MessageBar
 from isaac_gui.qt.photo_filter import PhotoFilterModel
 from isaac_gui.qt.photo_model import PhotoListModel
@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.grid)
         self.pane = ViewerPane(self.stack, self.grid, self.current_classes, self)
-        self.latency_panel = make_latency_panel(self)
+        self.latency_panel = LatencyPanel(self)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(self.stack)
         self.splitter.addWidget(self.latency_panel)

@@ -120,17 +120,14 @@ def take(out: Path, *, theme: str = "light", count: int = 160) -> list[Path]:
         written.append(out / "viewer.png")
         window.pane.close()
 
-    try:
-        from isaac_gui.qt.dialogs.settings import SettingsDialog  # noqa: PLC0415
-    except ImportError:
-        print("settings dialog not available; skipped settings.png")
-    else:
-        dialog = SettingsDialog(settings, window)
-        dialog.show()
-        _save(dialog, out / "settings.png")
-        written.append(out / "settings.png")
-        dialog.reject()
-        dialog.deleteLater()
+    from isaac_gui.qt.dialogs.settings import SettingsDialog  # noqa: PLC0415
+
+    dialog = SettingsDialog(settings, window)
+    dialog.show()
+    _save(dialog, out / "settings.png")
+    written.append(out / "settings.png")
+    dialog.reject()
+    dialog.deleteLater()
 
     window.controller.cancel()
     wait_until(lambda: not window.controller.busy, 60, "the run to stop")
