@@ -96,6 +96,7 @@ class ThumbnailCache(QObject):
         self._pending: OrderedDict[ThumbKey, None] = OrderedDict()  # newest last
         self._busy: set[ThumbKey] = set()
         self._stopping = False
+        self._store_warned = False  # a disk cache that cannot be written is reported once
         self._mailbox = Mailbox(self._deliver, interval_ms=30, parent=self)
         self._threads = [
             threading.Thread(target=self._work, name=f"isaac-thumbs-{i}", daemon=True) for i in range(workers)
@@ -215,5 +216,9 @@ class ThumbnailCache(QObject):
             tmp = target.with_name(f".{target.name}.{threading.get_ident()}.tmp")
             img.save(tmp, "JPEG", quality=85)
             os.replace(tmp, target)
-        except OSError:
-            pass  # a cache that cannot be written only costs speed
+        except OSError as exc:  # a cache that cannot be written only costs speed: say so once
+            if not self._store_warned:
+                self._store_warned = True
+                log.warning(
+                    "thumbnails cannot be cached in %s (%s); they are decoded again", target.parent, exc
+                )
