@@ -32,25 +32,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchmarks.common import CLASSES, OUT, rss_mb, sample_photos
 from benchmarks.simulator import SimulatorProcess
 from isaac_gui.core.detector import Connection
 from isaac_gui.core.events import Event, PhotoFinished, RunFinished
 from isaac_gui.core.images import prepare
 from isaac_gui.core.runner import Runner, RunSettings
-from isaac_gui.sim.samples import generate_samples
-
-CLASSES = ("scratch", "dent", "missing screw")
-OUT = Path(__file__).resolve().parent.parent / "bench-out"
 
 
 def photos(count: int) -> Path:
-    folder = OUT / f"photos-12mp-{count}"
-    if not (folder / ".complete").exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        print(f"generating {count} distinct 4000x3000 JPEGs in {folder} (once) ...", flush=True)
-        generate_samples(folder, count, CLASSES, seed=42, size=(4000, 3000), workers=2)
-        (folder / ".complete").touch()
-    return folder
+    return sample_photos(f"photos-12mp-{count}", count, seed=42, size=(4000, 3000))
 
 
 def run_engine(folder: Path, base_url: str, *, rpm: float | None, concurrency: int) -> dict[str, float]:
@@ -136,14 +127,6 @@ def cpu_ms_per_photo(folder: Path, sample: int = 12) -> float:
     for data in datas:
         prepare(data)
     return (time.process_time() - began) * 1000 / len(datas)
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def memory(count: int, concurrency: int) -> None:

@@ -31,6 +31,7 @@ import numpy as np
 import PIL
 from PIL import Image
 
+from benchmarks.common import proc_status, reset_peak_memory
 from isaac_gui.core.exporters import export_records
 from isaac_gui.core.exporters.annotated import WORKERS
 from isaac_gui.core.images import decode_upright, encode_jpeg
@@ -77,33 +78,17 @@ def _records(count: int) -> list[dict[str, object]]:
     return records
 
 
-def _status(field: str) -> int:
-    """A `VmXXX:` field of /proc/self/status in bytes (0 where there is no /proc)."""
-    try:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 @contextmanager
 def _peak_memory(result: dict[str, int]) -> Iterator[None]:
     """Fill `result` with the RSS before, and the peak RSS during, the block."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")  # reset VmHWM to the current RSS
-    except OSError:
-        pass
-    before = _status("VmRSS")
+    reset_peak_memory()
+    before = proc_status("VmRSS")
     peak = [before]
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.wait(0.02):
-            peak[0] = max(peak[0], _status("VmRSS"))
+            peak[0] = max(peak[0], proc_status("VmRSS"))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -113,7 +98,7 @@ def _peak_memory(result: dict[str, int]) -> Iterator[None]:
         stop.set()
         sampler.join()
         result["before"] = before
-        result["peak"] = max(peak[0], _status("VmHWM"))
+        result["peak"] = max(peak[0], proc_status("VmHWM"))
 
 
 def _bare_one(source: Path, out: Path) -> None:

@@ -32,10 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.common import CLASSES, OUT, rss_mb, sample_photos
 from benchmarks.simulator import SimulatorProcess
 
-OUT = Path(__file__).resolve().parent.parent / "bench-out"
-CLASSES = ("scratch", "dent", "missing screw")
 SIZE = (1400, 900)
 
 
@@ -71,15 +70,7 @@ def big_folder(count: int) -> Path:
 
 
 def run_folder(count: int) -> Path:
-    from isaac_gui.sim.samples import generate_samples  # noqa: PLC0415
-
-    folder = OUT / f"gui-run-{count}"
-    if not (folder / ".complete").exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        print(f"generating {count:,} distinct photos in {folder} (once) ...", flush=True)
-        generate_samples(folder, count, CLASSES, seed=9, size=(480, 360), workers=2)
-        (folder / ".complete").touch()
-    return folder
+    return sample_photos(f"gui-run-{count}", count, seed=9, size=(480, 360))
 
 
 class Heartbeat:
@@ -143,14 +134,9 @@ def run_until(
     return time.perf_counter() - began
 
 
-def rss_mb() -> tuple[float, float]:
-    """(current, peak) resident memory of this process, MB."""
-    current = 0.0
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                current = int(line.split()[1]) / 1024
-    return current, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb() -> float:
+    """The most resident memory this process has had, MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def verdict(value: float, goal: float, unit: str, fmt: str = "{:.0f}") -> str:
@@ -191,7 +177,7 @@ def open_big_folder(folder: Path, count: int, *, scroll: bool) -> dict[str, floa
     if scroll:  # the last screen decodes too
         window.grid.scrollToBottom()
         marks["scroll_end"] = run_until(window.grid.thumbnails_complete, 30, "the last screen")
-    marks["rss_mb"] = rss_mb()[0]
+    marks["rss_mb"] = rss_mb()
     window.close()
     window.deleteLater()
     run_until(lambda: True, 1, "cleanup")
@@ -203,7 +189,7 @@ def bench_big_folder(count: int) -> dict[str, float]:
     cold = open_big_folder(folder, count, scroll=True)
     warm = open_big_folder(folder, count, scroll=False)  # the thumbnail disk cache is filled now
     results = {f"cold_{k}": v for k, v in cold.items()} | {f"warm_{k}": v for k, v in warm.items()}
-    results["peak_rss_mb"] = rss_mb()[1]
+    results["peak_rss_mb"] = peak_rss_mb()
     return results
 
 
@@ -257,11 +243,8 @@ def bench_stalls(
 
 def bench_plot() -> dict[str, float]:
     from isaac_gui.core.stats import Bucket, RunStats  # noqa: PLC0415
+    from isaac_gui.qt.latency_plot import LatencyPanel  # noqa: PLC0415
 
-    try:
-        from isaac_gui.qt.latency_plot import LatencyPanel  # noqa: PLC0415
-    except ImportError:
-        return {}
     panel = LatencyPanel()
     panel.resize(SIZE[0], 300)
     panel.show()
@@ -333,10 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     c = bench_plot()
-    if c:
-        say("(c) one latency-plot redraw, 600 one-second buckets (setData + repaint)")
-        say(f"  mean {c['redraw_mean_ms']:.1f} ms, max {c['redraw_max_ms']:.1f} ms")
-    _current, peak = rss_mb()
+    say("(c) one latency-plot redraw, 600 one-second buckets (setData + repaint)")
+    say(f"  mean {c['redraw_mean_ms']:.1f} ms, max {c['redraw_max_ms']:.1f} ms")
+    peak = peak_rss_mb()
     say(f"peak memory of the whole benchmark: {peak:.0f} MB")
     shutil.rmtree(work, ignore_errors=True)
     return 0
