@@ -20,8 +20,9 @@ import keyring.errors
 import pytest
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QThreadPool, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from isaac_gui.qt import theme
 from isaac_gui.qt.executor import live_executors
 from isaac_gui.sim.config import SimulatorConfig
 from isaac_gui.sim.samples import generate_samples
@@ -220,3 +221,17 @@ def simulator() -> Iterator[Any]:
     """A loopback simulator of the Perceptron API answering at once (no latency, no limit)."""
     with Simulator(SimulatorConfig(seed=5)) as sim:
         yield sim
+
+
+@pytest.fixture
+def in_the_app_theme(qapp: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The widget in the app's theme (ISAAC_GUI_SHOTS_THEME picks it for pictures), restored after."""
+    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
+    monkeypatch.setattr(theme, "_current", theme._current)
+    monkeypatch.setattr(theme, "_requested", theme._requested)
+    theme.apply_theme(qapp, os.environ.get("ISAAC_GUI_SHOTS_THEME", "light"))
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setPalette(palette)
+    if style and qapp.style().name() != style:
+        qapp.setStyle(QStyleFactory.create(style))

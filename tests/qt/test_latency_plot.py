@@ -5,31 +5,16 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QStyleFactory
 
 from isaac_gui.core.stats import Bucket, Snapshot
-from isaac_gui.qt import theme
 from isaac_gui.qt.latency_plot import HEADROOM, WINDOW_S, LatencyPanel, nice_ceiling, y_ticks
 
-
-@pytest.fixture(autouse=True)
-def in_the_app_theme(qapp: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The widget in the app's theme (ISAAC_GUI_SHOTS_THEME picks it for pictures), restored after."""
-    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
-    monkeypatch.setattr(theme, "_current", theme._current)
-    monkeypatch.setattr(theme, "_requested", theme._requested)
-    theme.apply_theme(qapp, os.environ.get("ISAAC_GUI_SHOTS_THEME", "light"))
-    yield
-    qapp.setStyleSheet(sheet)
-    qapp.setPalette(palette)
-    if style and qapp.style().name() != style:
-        qapp.setStyle(QStyleFactory.create(style))
+pytestmark = pytest.mark.usefixtures("in_the_app_theme")
 
 
 def snapshot(**overrides: Any) -> Snapshot:

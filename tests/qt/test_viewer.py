@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,9 @@ import pytest
 from PIL import Image, ImageDraw
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QCursor, QNativeGestureEvent, QPointingDevice, QWheelEvent
-from PySide6.QtWidgets import QApplication, QGraphicsItem, QStyleFactory, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QVBoxLayout, QWidget
 
 from isaac_gui.core.palette import class_colour
-from isaac_gui.qt import theme
 from isaac_gui.qt.viewer import PhotoViewer
 from isaac_gui.qt.viewer.canvas import WHEEL_STEP
 from isaac_gui.qt.viewer.loader import active_jobs
@@ -24,18 +22,7 @@ UPRIGHT = (2400, 1600)  # large enough for a preview before the full decode
 RED_BLOCK = (0, 0, 299, 199)  # upright pixels, inclusive
 
 
-@pytest.fixture(autouse=True)
-def in_the_app_theme(qapp: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The widget in the app's theme (ISAAC_GUI_SHOTS_THEME picks it for pictures), restored after."""
-    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
-    monkeypatch.setattr(theme, "_current", theme._current)
-    monkeypatch.setattr(theme, "_requested", theme._requested)
-    theme.apply_theme(qapp, os.environ.get("ISAAC_GUI_SHOTS_THEME", "light"))
-    yield
-    qapp.setStyleSheet(sheet)
-    qapp.setPalette(palette)
-    if style and qapp.style().name() != style:
-        qapp.setStyle(QStyleFactory.create(style))
+pytestmark = pytest.mark.usefixtures("in_the_app_theme")
 
 
 def make_photo(folder: Path, name: str = "IMG_0001.jpg") -> Path:
