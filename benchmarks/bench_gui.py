@@ -209,6 +209,7 @@ def bench_stalls(
         )
         window.resize(*SIZE)
         window.show()
+        window.controller.keep_engine_ready()  # as the app does once its window shows
         window.open_paths([folder])
         run_until(lambda: window.model.rowCount() == count and not window.loader.loading, 60, "the listing")
         run_until(window.grid.thumbnails_complete, 30, "thumbnails")

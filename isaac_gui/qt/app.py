@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = MainWindow(settings)
     window.restore_state()
     window.show()
+    window.controller.keep_engine_ready()
     if args.quit_after is not None:  # also closes the welcome dialog if it is still up
         QTimer.singleShot(int(args.quit_after * 1000), QApplication.closeAllWindows)
     freeze_long_lived()

@@ -34,6 +34,7 @@ from isaac_gui.core.events import (
     StatsTick,
 )
 from isaac_gui.core.foreground import FOREGROUND
+from isaac_gui.qt.engine_process import LatencyBuckets, Notice
 
 
 class Mailbox(QObject):
@@ -158,14 +159,6 @@ class RunClosed:
     token: int
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A quiet problem of a side service (e.g. the S3 upload), shown without interrupting."""
-
-    source: str
-    message: str
-
-
 def _update_of(event: Any) -> PhotoUpdate | None:
     if isinstance(event, PhotoFinished):
         ok = event.record.get("status") == "ok"
@@ -187,6 +180,7 @@ class EventBridge(QObject):
 
     photosUpdated = Signal(object)  # list[PhotoUpdate], one entry per photo per chunk
     statsTick = Signal(object)  # Snapshot, only the latest of a chunk
+    bucketsReady = Signal(object)  # list[Bucket]: finished seconds of latency, for the plot
     scanFinished = Signal(int)
     scanProblems = Signal(object)  # list[ScanProblem]
     runFinished = Signal(str, str, object, str)  # outcome, message, Snapshot, why it stopped (kind)
@@ -240,5 +234,7 @@ class EventBridge(QObject):
                 self.runFinished.emit(event.outcome, event.message, event.snapshot, event.kind)
             elif isinstance(event, RunClosed):
                 self.runClosed.emit(event.token)
+            elif isinstance(event, LatencyBuckets):
+                self.bucketsReady.emit(event.rows)
             elif isinstance(event, Notice):
                 self.notice.emit(event.source, event.message)

@@ -1,10 +1,11 @@
 """Runs, from the window's point of view: start, pause, resume, cancel, and a clean end.
 
-`RunController` builds what a run needs (the connection, the executor over a `QThreadPool`, the
-engine's `Runner`) on a supervisor thread, so opening the journal, reading the keychain and
-starting threads never happen on the GUI thread. The runner's events reach the GUI through the one
-`EventBridge`; the supervisor waits for the runner, shuts the executor down (joining its threads)
-and posts `RunClosed`, after which the controller is idle again.
+`RunController` runs the engine in a process of its own (`isaac_gui.qt.engine_process`: the same
+`Runner`, its detections on a `QThreadPool`), so the engine's twenty threads never queue with the
+GUI thread for the GIL. A supervisor thread per run reads the keychain, hands the run to the
+process, and posts every event it reports into the one `EventBridge`; when the process has ended
+it posts `RunClosed`, after which the controller is idle again. One process is kept started
+ahead (`keep_engine_ready`), so pressing Run does not wait for the engine's imports.
 
 Demo mode starts the loopback simulator in-process on 127.0.0.1 and points the connection at it;
 `simulated` stays true (and the window says "Simulated") for as long as it is in use.
@@ -16,7 +17,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from isaac_gui.core.detector import Connection
-from isaac_gui.core.events import Event, RunFinished
-from isaac_gui.core.runner import Runner, RunSettings
+from isaac_gui.core.events import RunFinished
+from isaac_gui.core.runner import RunSettings
 from isaac_gui.core.settings import AppSettings, data_dir, load_api_key
-from isaac_gui.core.stats import Bucket, RunStats, Snapshot
-from isaac_gui.qt.bridge import EventBridge, Notice, RunClosed
-from isaac_gui.qt.executor import QThreadPoolExecutor
+from isaac_gui.core.stats import RunStats, Snapshot
+from isaac_gui.qt.bridge import EventBridge, RunClosed
+from isaac_gui.qt.engine_process import CANCEL, CLOSED, PAUSE, RESUME, EngineProcess, StartRun
 
 DEMO_KEY = "demo"
 
@@ -94,17 +95,31 @@ class RunController(QObject):
         self.plan: RunPlan | None = None
         self.last_outcome: str | None = None
         self._lock = threading.Lock()
-        self._runner: Runner | None = None
-        self._stats: RunStats | None = None
+        self._engine: EngineProcess | None = None  # the running run's process, once it has its StartRun
+        self._standby: EngineProcess | None = None  # started ahead, waiting for a run
+        self._keep_ready = False
         self._supervisor: threading.Thread | None = None
         self._token = 0
         self._pause_requested = False
         self._cancel_requested = False
-        self._last_second = -1
         self._simulator: Any = None
         bridge.runFinished.connect(self._on_run_finished)
         bridge.runClosed.connect(self._on_run_closed)
-        bridge.statsTick.connect(self._on_stats)
+        bridge.statsTick.connect(self.statsTick)
+        bridge.bucketsReady.connect(self.bucketsReady)
+
+    def keep_engine_ready(self) -> None:
+        """From now on keep one engine process started ahead, so a run starts at once (the app
+        calls this once its window shows; tests that do not start each run's process when needed)."""
+        with self._lock:
+            self._keep_ready = True
+            if self._standby is None and not self.busy:
+                self._standby = EngineProcess()
+
+    def _take_standby(self) -> EngineProcess | None:
+        with self._lock:
+            engine, self._standby = self._standby, None
+        return engine
 
     # -- demo -------------------------------------------------------------------------------
     @property
@@ -168,12 +183,15 @@ class RunController(QObject):
         self.plan = plan
         self._token += 1
         self._pause_requested = self._cancel_requested = False
-        self._last_second = -1
         self.last_outcome = None
         self._set_state(RunState.RUNNING)
         connection_args = (model, self._simulator.base_url if self._simulator is not None else None)
+        engine = self._take_standby()  # or, without one, the supervisor starts the process
         thread = threading.Thread(
-            target=self._supervise, args=(self._token, plan, connection_args), name="isaac-run", daemon=True
+            target=self._supervise,
+            args=(self._token, plan, connection_args, engine),
+            name="isaac-run",
+            daemon=True,
         )
         self._supervisor = thread
         thread.start()
@@ -183,8 +201,8 @@ class RunController(QObject):
             return
         with self._lock:
             self._pause_requested = True
-            if self._runner is not None:
-                self._runner.pause()
+            if self._engine is not None:
+                self._engine.send(PAUSE)
         self._set_state(RunState.PAUSED)
 
     def resume(self) -> None:
@@ -192,8 +210,8 @@ class RunController(QObject):
             return
         with self._lock:
             self._pause_requested = False
-            if self._runner is not None:
-                self._runner.resume()
+            if self._engine is not None:
+                self._engine.send(RESUME)
         self._set_state(RunState.RUNNING)
 
     def toggle_pause(self) -> None:
@@ -207,12 +225,15 @@ class RunController(QObject):
             return
         with self._lock:
             self._cancel_requested = True
-            if self._runner is not None:
-                self._runner.cancel()
+            if self._engine is not None:
+                self._engine.send(CANCEL)
         self._set_state(RunState.STOPPING)
 
     def shutdown(self, timeout: float = 15.0) -> bool:
-        """Cancel any run, wait (bounded) for its threads, stop the demo simulator. True when all ended."""
+        """Cancel any run, wait (bounded) for it to end, stop the standby process and the demo
+        simulator. True when everything ended."""
+        with self._lock:
+            self._keep_ready = False
         self.cancel()
         ended = True
         if self._supervisor is not None:
@@ -220,6 +241,15 @@ class RunController(QObject):
             ended = not self._supervisor.is_alive()
             if ended:
                 self._supervisor = None
+            else:
+                with self._lock:
+                    engine = self._engine
+                if engine is not None:
+                    engine.kill()  # it did not stop in time; the journal has what is done
+        with self._lock:
+            standby, self._standby = self._standby, None
+        if standby is not None:
+            standby.finish(5.0)
         self.bridge.flush()
         self.stop_demo()
         return ended
@@ -237,71 +267,51 @@ class RunController(QObject):
             settings_model=s.model or None,
         )
 
-    def _supervise(self, token: int, plan: RunPlan, connection_args: tuple[str | None, str | None]) -> None:
-        executor: QThreadPoolExecutor | None = None
-        uploader: Any = None
+    def _supervise(
+        self,
+        token: int,
+        plan: RunPlan,
+        connection_args: tuple[str | None, str | None],
+        standby: EngineProcess | None,
+    ) -> None:
+        finished = False
+        engine = standby if standby is not None else EngineProcess()
         try:
-            connection = self._connection(*connection_args)
-            executor = QThreadPoolExecutor(plan.settings.jobs, name="isaac-detect")
-            uploader = self._s3_uploader(plan)
-            listener: Callable[[Event], None] = self.bridge.post
-            if uploader is not None:
-                listener = _fan_out(self.bridge.post, uploader.on_event)
-            runner = Runner(
-                plan.sources if len(plan.sources) > 1 else plan.sources[0],
+            start = StartRun(
+                plan.sources,
                 plan.out_dir,
                 plan.settings,
-                executor=executor,
-                listener=listener,
-                connection=connection,
+                self._connection(*connection_args),
+                self.settings.s3,
             )
-            with self._lock:
-                self._runner, self._stats = runner, runner.stats
-                if self._cancel_requested:
-                    runner.cancel()
-                elif self._pause_requested:
-                    runner.pause()
-            runner.start()
-            runner.wait()
+            with self._lock:  # a pause or cancel from now on reaches the process as a command
+                if engine.send(replace(start, paused=self._pause_requested)):
+                    self._engine = engine
+                    if self._cancel_requested:
+                        engine.send(CANCEL)
+            while (batch := engine.receive()) is not None and batch != CLOSED:
+                for event in batch:
+                    finished = finished or isinstance(event, RunFinished)
+                    self.bridge.post(event)
         except Exception as exc:
-            message = f"The run could not start: {exc}"
-            self.bridge.post(RunFinished("stopped", message, RunStats().snapshot(), "start_failed"))
+            if not finished:
+                finished = True
+                message = f"The run could not start: {exc}"
+                self.bridge.post(RunFinished("stopped", message, RunStats().snapshot(), "start_failed"))
         finally:
             with self._lock:
-                self._runner = None
-            if executor is not None:
-                executor.shutdown(wait=True, cancel_futures=True)
-            if uploader is not None:
-                try:
-                    uploader.close()
-                except Exception as exc:
-                    self.bridge.post(Notice("s3", f"S3 upload did not finish: {exc}"))
+                self._engine = None
+            code = engine.finish(5.0)
+            if not finished:
+                message = (
+                    f"The engine stopped unexpectedly (exit code {code}). The results it saved are"
+                    " kept: run again to go on from there."
+                )
+                self.bridge.post(RunFinished("stopped", message, RunStats().snapshot(), "internal"))
+            with self._lock:
+                if self._keep_ready and self._standby is None:
+                    self._standby = EngineProcess()  # the next run's, started while nobody waits
             self.bridge.post(RunClosed(token))
-
-    def _s3_uploader(self, plan: RunPlan) -> Any:
-        s3 = self.settings.s3
-        if not s3.enabled:
-            return None
-        try:
-            from isaac_gui.core.s3 import S3Target, S3Uploader  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
-
-            target = S3Target(
-                bucket=s3.bucket,
-                prefix=s3.prefix,
-                region=s3.region or None,
-                profile=s3.profile or None,
-                endpoint_url=s3.endpoint_url or None,
-                upload_annotated=s3.upload_annotated,
-            )
-            return S3Uploader(
-                target,
-                plan.out_dir,
-                classes=plan.settings.classes,
-                on_problem=lambda message: self.bridge.post(Notice("s3", message)),
-            )
-        except Exception as exc:
-            self.bridge.post(Notice("s3", f"S3 upload is off for this run: {exc}"))
-            return None
 
     # -- GUI thread ---------------------------------------------------------------------------
     def _set_state(self, state: RunState) -> None:
@@ -309,25 +319,8 @@ class RunController(QObject):
             self.state = state
             self.stateChanged.emit(str(state))
 
-    def _on_stats(self, snapshot: Snapshot) -> None:
-        self.statsTick.emit(snapshot)
-        stats = self._stats
-        if stats is None:
-            return
-        finished_before = int(snapshot.elapsed_s) if self.state is not RunState.IDLE else 1 << 30
-        rows: list[Bucket] = [b for b in stats.buckets(self._last_second) if b.second < finished_before]
-        if rows:
-            self._last_second = rows[-1].second
-            self.bucketsReady.emit(rows)
-
     def _on_run_finished(self, outcome: str, message: str, snapshot: Snapshot, kind: str) -> None:
         self.last_outcome = outcome
-        stats = self._stats
-        if stats is not None:  # the last seconds, now complete
-            rows = stats.buckets(self._last_second)
-            if rows:
-                self._last_second = rows[-1].second
-                self.bucketsReady.emit(rows)
         self.runFinished.emit(outcome, message)
         if outcome == "stopped":
             action, label = fixing_action(kind)
@@ -341,11 +334,3 @@ class RunController(QObject):
             if not self._supervisor.is_alive():
                 self._supervisor = None
         self._set_state(RunState.IDLE)
-
-
-def _fan_out(*listeners: Callable[[Event], None]) -> Callable[[Event], None]:
-    def listener(event: Event) -> None:
-        for each in listeners:
-            each(event)
-
-    return listener

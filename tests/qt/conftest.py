@@ -23,6 +23,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QThreadPool, QTi
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
 from isaac_gui.qt import theme
+from isaac_gui.qt.engine_process import live_engines
 from isaac_gui.qt.executor import live_executors
 from isaac_gui.sim.config import SimulatorConfig
 from isaac_gui.sim.samples import generate_samples
@@ -187,10 +188,17 @@ def no_leaks(qapp: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             left.append(f"{type(w).__name__}({w.objectName() or w.windowTitle()!r})")
         return left
 
-    _settle(qapp, lambda: not new_threads() and pools_idle() and not widgets_left(), 10.0, new_threads)
+    _settle(
+        qapp,
+        lambda: not new_threads() and pools_idle() and not widgets_left() and not live_engines(),
+        10.0,
+        new_threads,
+    )
     problems = []
     if new_threads():
         problems.append(f"threads left running: {[t.name for t in new_threads()]}")
+    if live_engines():
+        problems.append(f"engine processes not ended: {[e.pid for e in live_engines()]}")
     if live_executors():
         problems.append(f"QThreadPoolExecutors not shut down: {len(live_executors())}")
     if not pools_idle():

@@ -1,0 +1,133 @@
+"""The engine's own process: its frames, a standby that is not needed, a run that loses its
+process half way, and the window's process going away under a run."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from isaac_gui.core.detector import Connection
+from isaac_gui.core.events import PhotoFinished, RunFinished
+from isaac_gui.core.runner import RunSettings
+from isaac_gui.core.settings import AppSettings, S3Settings
+from isaac_gui.qt.bridge import EventBridge, PhotoState
+from isaac_gui.qt.controller import RunController, RunState
+from isaac_gui.qt.engine_process import CLOSED, EngineProcess, StartRun, live_engines, receive, send
+from isaac_gui.sim.config import SimulatorConfig
+from isaac_gui.sim.server import Simulator
+from tests.qt.conftest import SAMPLE_CLASSES
+
+
+def test_frames_round_trip_and_a_cut_frame_reads_as_the_end() -> None:
+    stream = io.BytesIO()
+    send(stream, ["a", 1, {"b": (2.5, None)}])
+    send(stream, CLOSED)
+    whole = stream.getvalue()
+    stream.seek(0)
+    assert receive(stream) == ["a", 1, {"b": (2.5, None)}]
+    assert receive(stream) == CLOSED
+    assert receive(stream) is None
+    cut = io.BytesIO(whole[:-1])  # the writer died inside its second frame
+    assert receive(cut) == ["a", 1, {"b": (2.5, None)}]
+    assert receive(cut) is None
+    assert receive(io.BytesIO(whole[:3])) is None  # ... or inside the first frame's header
+
+
+def test_a_standby_that_is_not_needed_exits_cleanly() -> None:
+    engine = EngineProcess()
+    assert engine in live_engines()
+    assert engine.finish(timeout=60) == 0
+    assert engine not in live_engines()
+
+
+def test_the_window_going_away_cancels_the_run_and_keeps_what_is_done(
+    sample_photos: Any, tmp_path: Path
+) -> None:
+    """The end of the process's input (the window's process is gone) cancels the run: it still
+    reports its end, and every photo it reported done is in the output."""
+    folder, _truth = sample_photos
+    with Simulator(SimulatorConfig(seed=5, latency_median_s=0.2)) as sim:
+        engine = EngineProcess()
+        start = StartRun(
+            (folder,),
+            tmp_path / "out",
+            RunSettings(classes=SAMPLE_CLASSES, concurrency=2, rpm=None),
+            Connection(base_url=str(sim.base_url), api_key="test"),
+            S3Settings(),
+        )
+        assert engine.send(start)
+        done: list[str] = []
+        events: list[Any] = []
+        while (batch := engine.receive()) not in (None, CLOSED):
+            events += batch
+            done += [e.rel for e in batch if isinstance(e, PhotoFinished)]
+            if len(done) >= 3:
+                engine.close_input()
+        assert engine.finish(timeout=30) == 0
+    finished = [e for e in events if isinstance(e, RunFinished)]
+    assert [e.outcome for e in finished] == ["cancelled"]
+    assert 3 <= len(done) < 24
+    saved = _results(tmp_path / "out")
+    assert set(done) <= set(saved)
+
+
+def test_a_run_whose_process_dies_says_so_and_the_next_run_finishes_without_duplicates(
+    qtbot: Any, sample_photos: Any, tmp_path: Path
+) -> None:
+    folder, truth = sample_photos
+    out = tmp_path / "out"
+    with Simulator(SimulatorConfig(seed=5, latency_median_s=0.2)) as sim:
+        bridge = EventBridge()
+        controller = RunController(
+            bridge, AppSettings(base_url=str(sim.base_url), rpm=0, concurrency=2), load_key=lambda: "test"
+        )
+        ok: set[str] = set()
+        bridge.photosUpdated.connect(
+            lambda updates: ok.update(u.rel for u in updates if u.state is PhotoState.OK)
+        )
+        with qtbot.waitSignal(controller.runFinished, timeout=60_000) as finished:
+            controller.start([folder], out, SAMPLE_CLASSES)
+            qtbot.waitUntil(lambda: len(ok) >= 3, timeout=30_000)
+            (engine,) = live_engines()
+            os.kill(engine.pid, signal.SIGKILL)
+        outcome, message = finished.args
+        assert outcome == "stopped" and "engine stopped unexpectedly" in message
+        qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=30_000)
+        assert len(ok) < len(truth)
+
+        with qtbot.waitSignal(controller.runFinished, timeout=60_000) as again:
+            controller.start([folder], out, SAMPLE_CLASSES)
+        assert again.args[0] == "completed"
+        qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=30_000)
+        assert controller.shutdown(timeout=10)
+        bridge.close()
+    saved = _results(out)
+    assert len(saved) == len(set(saved)) == len(truth)
+
+
+def test_a_standby_is_kept_ready_for_the_next_run_and_ended_at_shutdown(
+    qtbot: Any, sample_photos: Any, simulator: Any, tmp_path: Path
+) -> None:
+    folder, _truth = sample_photos
+    bridge = EventBridge()
+    controller = RunController(bridge, AppSettings(base_url=simulator.base_url, rpm=0), load_key=lambda: "k")
+    controller.keep_engine_ready()
+    (standby,) = live_engines()
+    with qtbot.waitSignal(controller.runFinished, timeout=60_000) as finished:
+        controller.start([folder], tmp_path / "out", SAMPLE_CLASSES)
+    assert finished.args[0] == "completed"
+    qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=30_000)
+    (next_one,) = live_engines()  # the run used the standby; a new one waits for the next run
+    assert next_one is not standby and standby.reaped
+    assert controller.shutdown(timeout=10)
+    assert not live_engines()
+    bridge.close()
+
+
+def _results(out: Path) -> list[str]:
+    lines = (out / "results.jsonl").read_text().splitlines()
+    return [json.loads(line)["image"] for line in lines]
