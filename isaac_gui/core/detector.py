@@ -19,9 +19,9 @@ import httpx
 import perceptron
 from perceptron import perceive
 
-from isaac_gui.core.foreground import WORKER_TURNS, Turns
 from isaac_gui.core.geometry import PixelBox, grid_box_to_pixels
 from isaac_gui.core.images import PreparedImage
+from isaac_gui.core.turns import WORKER_TURNS, Turns
 
 DEFAULT_MODEL = "isaac-0.1"
 DEFAULT_TIMEOUT_S = 60.0
@@ -114,7 +114,7 @@ class Detector:
             timeout=connection.timeout_s,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             # Building the request and reading the answer are Python work, done in turns; the
-            # wait on the network in between is not (see `foreground.Turns`).
+            # wait on the network in between is not (see `turns.Turns`).
             event_hooks={"request": [self._sending], "response": [self._answered]},
         )
         overrides: dict[str, Any] = {"model": connection.model, "timeout": connection.timeout_s}

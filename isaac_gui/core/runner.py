@@ -39,7 +39,6 @@ from isaac_gui.core.events import (
     ScanProblem,
     StatsTick,
 )
-from isaac_gui.core.foreground import FOREGROUND, WORKER_TURNS, Foreground, Turns
 from isaac_gui.core.images import (
     DEFAULT_MAX_SIDE,
     JPEG_QUALITY,
@@ -60,6 +59,7 @@ from isaac_gui.core.retry import (
     fatal_from,
 )
 from isaac_gui.core.stats import RunStats, Snapshot
+from isaac_gui.core.turns import WORKER_TURNS, Turns
 
 DEFAULT_CONCURRENCY = 16
 DEFAULT_RPM = 300.0
@@ -128,7 +128,6 @@ class Runner:
         listener: Listener,
         connection: Connection | None = None,
         detector: DetectorLike | None = None,
-        foreground: Foreground = FOREGROUND,
         turns: Turns = WORKER_TURNS,
     ) -> None:
         if not settings.classes:
@@ -144,7 +143,6 @@ class Runner:
         )
         self._turns = turns
         self._owns_detector = detector is None
-        self._foreground = foreground  # workers stand aside at their gates while it is busy
         self.journal = Journal(self.out_dir)
         self.limiter = RateLimiter(settings.rpm)
         self.stats = RunStats()
@@ -237,7 +235,7 @@ class Runner:
     def _count(self) -> None:
         _root, photos = self._scan(report=False)
         total = 0
-        while True:  # a few hundred entries per turn (see `foreground.Turns`)
+        while True:  # a few hundred entries per turn (see `turns.Turns`)
             with self._turns.turn():
                 n = sum(1 for _photo in itertools.islice(photos, _COUNT_BATCH))
             total += n
@@ -382,7 +380,6 @@ class Runner:
             raise CancelledError()
 
     def _gate(self) -> None:
-        self._foreground.wait()
         with self._cond:
             self._wait_unpaused()
 
@@ -549,7 +546,6 @@ class Runner:
                     self._leave_send()
             self.stats.request_answered(latency[0])
             self._last_answer = time.monotonic()
-            self._foreground.wait()
             return detection
 
         def on_retry(exc: BaseException, delay: float) -> None:

@@ -33,7 +33,6 @@ from isaac_gui.core.events import (
     ScanProblem,
     StatsTick,
 )
-from isaac_gui.core.foreground import FOREGROUND
 from isaac_gui.qt.engine_process import LatencyBuckets, Notice
 
 
@@ -118,10 +117,6 @@ class Mailbox(QObject):
     def _drain(self) -> None:
         if self._closed:
             return
-        with FOREGROUND.busy():
-            self._drain_some()
-
-    def _drain_some(self) -> None:
         self._take()
         started = time.monotonic()
         while self._backlog and not self._closed:

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from isaac_gui.core.foreground import FOREGROUND
 from isaac_gui.core.geometry import fit_within
 from isaac_gui.core.palette import class_colour
 from isaac_gui.qt.bridge import PhotoState
@@ -412,10 +411,6 @@ class PhotoGrid(QListView):
             self._shown = (min(self._shown[0], *rows), max(self._shown[1], *rows))
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        with FOREGROUND.busy():  # one GIL wait per painted cell: the engine's workers stand aside
-            self._paint(event)
-
-    def _paint(self, event: QPaintEvent) -> None:
         model = self.model()
         self.photo_delegate.painted = []
         if model is not None and model.rowCount() > 0:

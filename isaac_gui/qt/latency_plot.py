@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 import PySide6  # noqa: F401 - imported before pyqtgraph so its Qt shim picks PySide6
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPaintEvent, QShowEvent
+from PySide6.QtGui import QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsItem,
@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from isaac_gui.core.foreground import FOREGROUND
 from isaac_gui.core.stats import Bucket, Snapshot, format_duration, format_ms
 from isaac_gui.qt import theme
 
@@ -106,12 +105,6 @@ def ms_labels(values: Sequence[float]) -> list[str]:
 
 def count_labels(values: Sequence[float]) -> list[str]:
     return [f"{v / 1000:g}k" if abs(v) >= 1000 else f"{v:g}" for v in values]
-
-
-class _PlotWidget(pg.GraphicsLayoutWidget):  # type: ignore[misc]
-    def paintEvent(self, event: QPaintEvent) -> None:
-        with FOREGROUND.busy():  # one GIL wait per plot item painted: the engine's workers stand aside
-            super().paintEvent(event)
 
 
 class StatTile(QWidget):
@@ -228,7 +221,7 @@ class LatencyPanel(QWidget):
 
     def _build_plots(self) -> None:
         pg.setConfigOptions(antialias=False)
-        self.plot_widget = _PlotWidget(self)
+        self.plot_widget = pg.GraphicsLayoutWidget(self)
         self.plot_widget.setMinimumHeight(160)
         self.plot_widget.ci.layout.setContentsMargins(0, 0, 0, 0)
         self.plot_widget.ci.layout.setVerticalSpacing(4)

@@ -1,18 +1,15 @@
 """Keeping the event loop responsive while other threads work: priorities, first uses, the collector.
 
-Everything the GUI thread runs needs the GIL, and so does everything the engine's workers, the
-folder scan and the thumbnail decoders run. On two cores with twenty busy workers, the GUI thread
-waits first for a CPU, then in line for the GIL; every Python slot pays that wait again.
+Everything the GUI thread runs needs the GIL, and so does everything the folder scan and the
+thumbnail decoders run (the engine has a process, and so a GIL, of its own: `engine_process`).
+On two cores, the GUI thread must first get a CPU, then the GIL; every Python slot pays both again.
 
 - Priorities: worker threads call `lower_this_thread()` once, so the scheduler runs the GUI thread
   first (Linux: per-thread nice 10; elsewhere `QThread.LowPriority`). Measured with a 1 ms
-  heartbeat while a run streamed answers with no latency: p99 stall 40 ms at equal priority,
-  16-23 ms with the workers niced, at the same throughput.
-- First uses: the first `numpy.percentile` (the engine's first stats tick, one second into a run)
-  finishes initialising numpy while holding the GIL: measured as a 57-89 ms stall of the window.
-  The first HTTP client imports httpx's transport and loads the certificates (~0.2 s), and every
-  client after it loaded them again (~30 ms) until they were shared (`detector.tls_context`).
-  `warm_up()` pays such first uses once, before the window is shown.
+  heartbeat while a run streamed answers with no latency, when the engine still ran in this
+  process: p99 stall 40 ms at equal priority, 16-23 ms with the workers niced.
+- First uses: `warm_up()` loads every image plugin before the window shows, instead of on the
+  first thumbnail.
 - The cycle collector: a full collection walks every tracked object while holding the GIL; with a
   100,000-photo folder listed that is hundreds of thousands of objects, and one collection during
   a fast run took 35 ms. The rows of an opened folder live until the next folder is opened, so
@@ -50,19 +47,14 @@ def lower_this_thread() -> None:
 
 
 def warm_up() -> None:
-    """Pay the first-use costs of what runs will use, now (GUI thread, before the window shows)."""
+    """Pay first-use costs now (GUI thread, before the window shows) instead of on a first paint."""
     global _warm  # noqa: PLW0603 - once per process
     if _warm:
         return
     _warm = True
-    import numpy as np  # noqa: PLC0415
     from PIL import Image  # noqa: PLC0415
 
-    from isaac_gui.core import detector  # noqa: PLC0415
-
-    np.percentile(np.asarray([1.0, 2.0, 3.0]), (50.0, 90.0, 99.0))
-    Image.init()  # every image plugin, instead of on the first photo of a run
-    detector.warm_up()  # the HTTP stack's imports and the certificates: ~0.2 s with the GIL held
+    Image.init()  # every image plugin, instead of on the first thumbnail
 
 
 def freeze_long_lived() -> None:

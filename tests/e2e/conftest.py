@@ -57,7 +57,6 @@ def start_run(
     *,
     key: str = "test-key",
     on_event: Any = None,
-    foreground: Any = None,
     turns: Any = None,
     **settings: Any,
 ) -> tuple[Outcome, ThreadPoolExecutor]:
@@ -75,7 +74,7 @@ def start_run(
         if on_event is not None:
             on_event(event)
 
-    extra = {name: v for name, v in (("foreground", foreground), ("turns", turns)) if v is not None}
+    extra = {"turns": turns} if turns is not None else {}
     runner = Runner(
         folder, out, run_settings, executor=pool, listener=listener, connection=connection, **extra
     )

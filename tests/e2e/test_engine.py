@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from isaac_gui.core.events import PhotoFinished, PhotoRetrying, ScanFinished
-from isaac_gui.core.foreground import Foreground, Turns
+from isaac_gui.core.turns import Turns
 from isaac_gui.sim.samples import generate_samples
 
 from .conftest import run_to_end, start_run
@@ -265,15 +265,6 @@ def test_a_service_that_never_answers_is_not_an_outage(tmp_path, sim):
     records = run_to_end(tmp_path / "in", tmp_path / "out", CLASSES, sim).records()
     assert {r["error"]["kind"] for r in records.values()} == {"gave_up"}
     assert "connection failed" in next(iter(records.values()))["error"]["message"]
-
-
-def test_workers_stand_aside_for_a_busy_window_but_a_window_busy_for_ever_cannot_stop_the_run(tmp_path, sim):
-    generate_samples(tmp_path / "in", 6, CLASSES, seed=23, size=(320, 240))
-    fg = Foreground(max_wait_s=0.02)
-    with fg.busy():  # busy from before the first photo to after the last
-        outcome = run_to_end(tmp_path / "in", tmp_path / "out", CLASSES, sim, foreground=fg)
-    assert [r["status"] for r in outcome.records().values()] == ["ok"] * 6
-    assert sim.stats.total_requests == 6
 
 
 def test_one_turn_for_all_the_python_work_still_finishes_a_run_with_retries(tmp_path, sim):
