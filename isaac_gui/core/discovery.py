@@ -7,12 +7,20 @@ folders are reported through `on_problem` and never hang or crash the scan.
 
 from __future__ import annotations
 
+import heapq
 import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
+
+
+class _HasName(Protocol):
+    @property
+    def name(self) -> str: ...
+
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"})
 
@@ -51,6 +59,33 @@ def _ignore(_path: Path, _message: str) -> None:
     return None
 
 
+def natural_order[N: _HasName](entries: list[N], *, chunk: int = 2048) -> Iterator[N]:
+    """`entries` in natural order of their names (a stable sort), each one let go of (its slot in
+    `entries` set to None) as it is yielded.
+
+    Why not `entries.sort(key=...)`: sorting and then freeing 100,000 entries are single C calls
+    that hold the GIL for 50-100 ms each, and the window's thread waits that long. Here the keys
+    are sorted in chunks (a few ms each) and merged one entry at a time, so other threads get the
+    GIL between steps, and each key and entry is freed the moment it is used."""
+    runs = []
+    for start in range(0, len(entries), chunk):
+        run = sorted((natural_key(e.name), i) for i, e in enumerate(entries[start : start + chunk], start))
+        run.reverse()  # popped from the end, smallest first
+        runs.append(run)
+    heap = [(*run.pop(), n) for n, run in enumerate(runs)]
+    heapq.heapify(heap)
+    while heap:
+        _key, i, n = heap[0]
+        run = runs[n]
+        if run:
+            heapq.heapreplace(heap, (*run.pop(), n))
+        else:
+            heapq.heappop(heap)
+        entry = entries[i]
+        entries[i] = None  # type: ignore[call-overload]  # let go of it: a list of Nones frees fast
+        yield entry
+
+
 def scan(
     root: Path, *, recursive: bool = True, on_problem: ProblemCallback | None = None
 ) -> Iterator[FoundPhoto]:
@@ -76,9 +111,8 @@ def scan(
         except OSError as exc:
             report(folder, f"cannot read the folder: {exc.strerror or exc}")
             continue
-        entries.sort(key=lambda e: natural_key(e.name))
         subfolders: list[tuple[Path, str]] = []
-        for entry in entries:
+        for entry in natural_order(entries):
             if entry.name.startswith("."):
                 continue
             entry_path = Path(entry.path)
