@@ -125,13 +125,14 @@ def engine_command() -> list[str]:
 class EngineProcess:
     """One engine process, for one run. `send` from any thread; `receive` from one thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, command: list[str] | None = None) -> None:
+        """`command`: how to start it; by default this program's `_engine` sub-command."""
         env = dict(os.environ)
         if not getattr(sys, "frozen", False):  # find this very package, installed or not
             package_root = str(Path(__file__).resolve().parents[2])
             env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self._proc = subprocess.Popen(
-            engine_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0
+            command or engine_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0
         )
         self._send_lock = threading.Lock()
         self.reaped = False
