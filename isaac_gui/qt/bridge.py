@@ -33,7 +33,7 @@ from isaac_gui.core.events import (
     ScanProblem,
     StatsTick,
 )
-from isaac_gui.qt.engine_process import LatencyBuckets, Notice
+from isaac_gui.qt.engine_process import LatencyBuckets, Notice, UploadState
 
 
 class Mailbox(QObject):
@@ -181,6 +181,7 @@ class EventBridge(QObject):
     runFinished = Signal(str, str, object, str)  # outcome, message, Snapshot, why it stopped (kind)
     runClosed = Signal(int)  # RunClosed.token
     notice = Signal(str, str)  # source, message
+    uploadState = Signal(object)  # UploadState, only the latest of a chunk
 
     def __init__(
         self, parent: QObject | None = None, *, interval_ms: int = 30, budget_ms: float = 8.0
@@ -203,6 +204,7 @@ class EventBridge(QObject):
         updates: dict[str, PhotoUpdate] = {}
         problems: list[ScanProblem] = []
         tick: Any = None
+        upload: UploadState | None = None
         tail: list[Any] = []  # run-level events, delivered after the photo updates of the chunk
         for event in events:
             update = _update_of(event)
@@ -213,6 +215,8 @@ class EventBridge(QObject):
                 tick = event.snapshot
             elif isinstance(event, ScanProblem):
                 problems.append(event)
+            elif isinstance(event, UploadState):
+                upload = event
             else:
                 tail.append(event)
         if updates:
@@ -221,6 +225,8 @@ class EventBridge(QObject):
             self.scanProblems.emit(problems)
         if tick is not None:
             self.statsTick.emit(tick)
+        if upload is not None:
+            self.uploadState.emit(upload)
         for event in tail:
             if isinstance(event, ScanFinished):
                 self.scanFinished.emit(event.total)

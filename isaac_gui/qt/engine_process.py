@@ -18,7 +18,8 @@ a stray `print` in a library can never corrupt a frame. Both ends are this same 
 - child -> parent: lists of events, at most every `BATCH_INTERVAL_S` (so the window's process
   wakes a few dozen times a second, not once per event), then `CLOSED` once everything has ended
   (the run, its pool's threads, the S3 upload). The engine's events go through unchanged, with
-  `LatencyBuckets` (the finished seconds for the plot) and `Notice` (the S3 upload's problems).
+  `LatencyBuckets` (the finished seconds for the plot), `Notice` (the S3 upload's problems) and
+  `UploadState` (its progress, a few times a second at most).
 
 Start-up. Importing the SDK, httpx and the runner takes 1-3 s. The controller therefore keeps
 one process started ahead (a standby) that has done its imports and waits for its `StartRun`.
@@ -48,6 +49,8 @@ from isaac_gui.qt.executor import QThreadPoolExecutor
 
 ENGINE_COMMAND = "_engine"  # the launcher's hidden sub-command that runs `host_main`
 BATCH_INTERVAL_S = 0.03
+UPLOAD_GRACE_S = 30.0  # at the end of a run, for uploads still going
+UPLOAD_GRACE_STUCK_S = 3.0  # ... when S3 is unreachable or refuses (bucket, credentials)
 PROCESS_NICE = 5  # the whole engine process yields the CPU to the window first (Linux, macOS)
 _HEADER = struct.Struct("!I")
 
@@ -78,6 +81,14 @@ class Notice:
 
     source: str
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadState:
+    """The S3 upload's latest state, for the quiet indicator: one line, and whether it is stuck."""
+
+    message: str
+    stuck: bool  # unreachable, or stopped by a setup problem (bucket, credentials)
 
 
 # -- frames ---------------------------------------------------------------------------------------
@@ -300,7 +311,10 @@ def host_main() -> int:
             executor.shutdown(wait=True, cancel_futures=True)
         if uploader is not None:
             try:
-                uploader.close()
+                # Uploads still going get 30 s to finish; an S3 that cannot be reached gets a few
+                # (what waits stays in the journal for the next run), so the window is free again.
+                stuck = uploader.status().state in ("unreachable", "blocked")
+                uploader.close(timeout=UPLOAD_GRACE_STUCK_S if stuck else UPLOAD_GRACE_S)
             except Exception as exc:
                 outbox.put(Notice("s3", f"S3 upload did not finish: {exc}"))
         outbox.close()
@@ -340,6 +354,9 @@ def _s3_uploader(start: StartRun, outbox: _Outbox) -> Any:
             start.out_dir,
             classes=start.settings.classes,
             on_problem=lambda message: outbox.put(Notice("s3", message)),
+            on_status=lambda status: outbox.put(
+                UploadState(status.message, status.state in ("unreachable", "blocked"))
+            ),
         )
     except Exception as exc:
         outbox.put(Notice("s3", f"S3 upload is off for this run: {exc}"))

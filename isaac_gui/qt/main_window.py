@@ -143,6 +143,9 @@ class MainWindow(QMainWindow):
         self.filter_model.modelReset.connect(self._sync)
         self.bridge.photosUpdated.connect(self.model.apply_updates)
         self.bridge.notice.connect(self._on_notice)
+        self.bridge.uploadState.connect(
+            lambda state: self.status.show_upload(state.message, stuck=state.stuck)
+        )
         self.loader.journalRead.connect(self._on_journal)
         self.loader.problem.connect(lambda text: self.message_bar.show_message(text, kind="warning"))
         c.stateChanged.connect(self._on_state)
@@ -236,6 +239,7 @@ class MainWindow(QMainWindow):
         self.grid.set_classes(classes)
         self.latency_panel.reset()
         self.message_bar.dismiss()
+        self.status.set_s3(self.settings.s3.enabled)  # last run's upload problem is that run's
         self.settings.remember_classes(", ".join(classes))
         self._save_settings()
         self.run_bar.classes.set_recent(self.settings.recent_class_sets)

@@ -22,6 +22,7 @@ class StatusFields:
         self.rate = QLabel(bar)
         self.eta = QLabel(bar)
         self.s3 = QLabel(bar)
+        self._s3_problem = ""  # told by the upload (a Notice) during this run
         self.s3.setTextFormat(Qt.TextFormat.PlainText)
         self.s3.hide()
         self.simulated = QLabel("Simulated", bar)
@@ -90,8 +91,18 @@ class StatusFields:
     def set_s3(self, enabled: bool, problem: str = "") -> None:
         """Hidden unless S3 upload is on; a problem shows as a warning sign with its reason on hover."""
         self.s3.setVisible(enabled)
+        self._s3_problem = problem
         if not enabled:
             return
         name = "warning" if problem else "cloud"
         self.s3.setPixmap(themed_icon(name).pixmap(16, 16))
         self.s3.setToolTip(f"S3 upload: {problem}" if problem else "S3 upload is on; no problem so far")
+
+    def show_upload(self, message: str, *, stuck: bool) -> None:
+        """The upload's progress on hover ("Uploading to S3: 3 waiting, 20 uploaded"); stuck (S3
+        unreachable, a missing bucket) it turns into the warning sign, its reason on hover. A
+        problem told by `set_s3` stays until `set_s3` is called again (the next run)."""
+        problem = self._s3_problem
+        self.s3.setVisible(True)
+        self.s3.setPixmap(themed_icon("warning" if stuck or problem else "cloud").pixmap(16, 16))
+        self.s3.setToolTip(f"{message}\nS3 upload: {problem}" if problem else message)
