@@ -9,6 +9,7 @@ ports brings the same data back.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import socket
@@ -178,3 +179,14 @@ class WeedServer:
             ),
         )
         return client
+
+
+_bucket_numbers = itertools.count(1)
+
+
+def new_bucket(server: WeedServer, *, create: bool = True) -> str:
+    """A bucket name no other test uses (created unless `create` is False)."""
+    name = f"isaac-test-{next(_bucket_numbers)}-{time.monotonic_ns() % 100000}"
+    if create:
+        server.client().create_bucket(Bucket=name)
+    return name

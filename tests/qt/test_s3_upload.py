@@ -1,0 +1,66 @@
+""" "Upload results to S3" from the window: the run's engine process streams to a real SeaweedFS
+on 127.0.0.1, credentials from the environment as a user sets them; the status bar's quiet
+indicator follows the upload, and an unreachable S3 never interrupts the run."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from isaac_gui.core.settings import AppSettings, S3Settings
+from isaac_gui.qt.controller import RunState
+from tests.core.s3_server import WeedServer, free_ports, new_bucket
+from tests.qt.conftest import SAMPLE_CLASSES
+from tests.qt.helpers import make_window, run_to_end, wait_loaded
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_window_run_streams_every_record_to_s3_and_the_indicator_says_so(
+    qtbot: Any, s3: WeedServer, aws_env: pytest.MonkeyPatch, sample_photos: Any, simulator: Any
+) -> None:
+    folder, truth = sample_photos
+    bucket = new_bucket(s3)
+    target = S3Settings(enabled=True, bucket=bucket, prefix="line-4", endpoint_url=s3.endpoint_url)
+    window = make_window(
+        qtbot, AppSettings(base_url=simulator.base_url, rpm=0, s3=target), load_key=lambda: "k"
+    )
+    window.open_paths([folder])
+    wait_loaded(qtbot, window, len(truth))
+    window.run_bar.classes.set_classes(SAMPLE_CLASSES)
+    assert run_to_end(qtbot, window) == "completed"
+    qtbot.waitUntil(lambda: window.controller.state is RunState.IDLE, timeout=60_000)  # the upload closed
+
+    paginator = s3.client().get_paginator("list_objects_v2")
+    keys = [o["Key"] for page in paginator.paginate(Bucket=bucket) for o in page.get("Contents", [])]
+    records = [k for k in keys if "/records/" in k]
+    assert len(records) == len(truth) and all(k.startswith("line-4/") for k in keys)
+    manifest_key = next(k for k in keys if k.endswith("manifest.json"))
+    manifest = json.loads(s3.client().get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
+    assert {e["key"] for e in manifest["objects"]} == set(records)
+    indicator = window.status.s3
+    assert indicator.isVisible() and indicator.toolTip().startswith("S3 up to date: ")
+
+
+def test_an_unreachable_s3_is_a_warning_sign_with_its_reason_and_the_run_completes(
+    qtbot: Any, aws_env: pytest.MonkeyPatch, sample_photos: Any, simulator: Any
+) -> None:
+    folder, truth = sample_photos
+    nobody = f"http://127.0.0.1:{free_ports(1)[0]}"  # nothing listens there
+    target = S3Settings(enabled=True, bucket="inspection-results", endpoint_url=nobody)
+    window = make_window(
+        qtbot, AppSettings(base_url=simulator.base_url, rpm=0, s3=target), load_key=lambda: "k"
+    )
+    tips: list[str] = []
+    window.bridge.uploadState.connect(lambda state: tips.append(state.message))
+    window.open_paths([folder])
+    wait_loaded(qtbot, window, len(truth))
+    window.run_bar.classes.set_classes(SAMPLE_CLASSES)
+    assert run_to_end(qtbot, window) == "completed"
+    assert window.message_bar.isHidden()  # never a blocking word mid-run
+    qtbot.waitUntil(lambda: window.controller.state is RunState.IDLE, timeout=60_000)
+    assert any(tip.startswith("S3 unreachable, ") for tip in tips), tips
+    assert f"{len(truth)} uploads" in window.status.s3.toolTip()  # what waits, told at the end
+    assert window.model.counts.done == len(truth)
