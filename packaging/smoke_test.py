@@ -30,9 +30,8 @@ def check(args: list[str], env: dict[str, str], timeout: float = 180) -> subproc
 
 def check_engine(app: str, work: Path, timeout: float = 120) -> None:
     """The frozen app's `_engine` process runs a 4-photo run against a simulator in this process."""
-    from isaac_gui.core.detector import Connection  # noqa: PLC0415 - the packaging venv's isaac_gui
     from isaac_gui.core.events import PhotoFinished, RunFinished  # noqa: PLC0415
-    from isaac_gui.core.runner import RunSettings  # noqa: PLC0415
+    from isaac_gui.core.run_config import Connection, RunSettings  # noqa: PLC0415
     from isaac_gui.core.settings import S3Settings  # noqa: PLC0415
     from isaac_gui.qt.engine_process import CLOSED, EngineProcess, StartRun  # noqa: PLC0415
     from isaac_gui.sim.config import SimulatorConfig  # noqa: PLC0415

@@ -9,7 +9,6 @@ the photo as displayed.
 from __future__ import annotations
 
 import functools
-import os
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,48 +20,12 @@ from perceptron import perceive
 
 from isaac_gui.core.geometry import PixelBox, grid_box_to_pixels
 from isaac_gui.core.images import PreparedImage
+from isaac_gui.core.run_config import Connection
 from isaac_gui.core.turns import WORKER_TURNS, Turns
-
-DEFAULT_MODEL = "isaac-0.1"
-DEFAULT_TIMEOUT_S = 60.0
 
 
 class MalformedAnswerError(perceptron.errors.ServerError):  # type: ignore[misc]
     """The answer arrived but its box markup is broken: worth asking again."""
-
-
-@dataclass(frozen=True, slots=True)
-class Connection:
-    """Where and how to reach Isaac. None means: the SDK's environment variable, else its default."""
-
-    base_url: str | None = None
-    api_key: str | None = None
-    model: str = DEFAULT_MODEL
-    timeout_s: float = DEFAULT_TIMEOUT_S
-    provider: str | None = None
-
-    @classmethod
-    def resolve(
-        cls,
-        *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        model: str | None = None,
-        timeout_s: float | None = None,
-        settings_base_url: str | None = None,
-        settings_api_key: str | None = None,
-        settings_model: str | None = None,
-    ) -> Connection:
-        """Explicit values (command-line flags) first, then the SDK's environment variables, then the
-        app's settings, then the defaults (model `isaac-0.1`)."""
-        env = os.environ
-        return cls(
-            base_url=base_url or env.get("PERCEPTRON_BASE_URL") or settings_base_url or None,
-            api_key=api_key or env.get("PERCEPTRON_API_KEY") or settings_api_key or None,
-            model=model or env.get("PERCEPTRON_MODEL") or settings_model or DEFAULT_MODEL,
-            timeout_s=timeout_s or DEFAULT_TIMEOUT_S,
-            provider=env.get("PERCEPTRON_PROVIDER") or None,
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,11 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import tenacity
 from perceptron import errors as sdk
+
+from isaac_gui.core.run_config import RetryPolicy
 
 
 class FatalError(Exception):
@@ -32,18 +33,6 @@ class FatalError(Exception):
 
 class CancelledError(Exception):
     """The user cancelled while this image waited or backed off."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    max_attempts: int = 6  # tries per image, not counting 429s
-    max_rate_limited: int = 30  # 429s one image may absorb before it is given up
-    # After answers have come, a service that stops answering (connection refused or reset,
-    # timeouts) is an outage: photos wait for it this long before their failures count.
-    max_outage_s: float = 1800.0
-    backoff_base_s: float = 0.5
-    backoff_max_s: float = 30.0
-    rate_limit_jitter_s: float = 0.25
 
 
 def fatal_from(exc: BaseException, model: str) -> FatalError | None:

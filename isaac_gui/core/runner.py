@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,7 +27,7 @@ import numpy as np
 from perceptron import errors as sdk
 
 from isaac_gui.core import discovery
-from isaac_gui.core.detector import Connection, Detection, Detector
+from isaac_gui.core.detector import Detection, Detector
 from isaac_gui.core.events import (
     Listener,
     PhotoFinished,
@@ -40,9 +40,6 @@ from isaac_gui.core.events import (
     StatsTick,
 )
 from isaac_gui.core.images import (
-    DEFAULT_MAX_SIDE,
-    JPEG_QUALITY,
-    PREPARATION_VERSION,
     ImageError,
     PreparedImage,
 )
@@ -53,17 +50,13 @@ from isaac_gui.core.retry import (
     Attempts,
     CancelledError,
     FatalError,
-    RetryPolicy,
     call_with_retries,
     describe,
     fatal_from,
 )
+from isaac_gui.core.run_config import Connection, RunSettings
 from isaac_gui.core.stats import RunStats, Snapshot
 from isaac_gui.core.turns import WORKER_TURNS, Turns
-
-DEFAULT_CONCURRENCY = 16
-DEFAULT_RPM = 300.0
-
 
 _COUNT_BATCH = 256  # entries the counting scan takes per turn
 
@@ -71,48 +64,6 @@ _COUNT_BATCH = 256  # entries the counting scan takes per turn
 class DetectorLike(Protocol):
     def detect(self, prepared: PreparedImage, classes: Sequence[str]) -> Detection: ...
     def close(self) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class RunSettings:
-    classes: tuple[str, ...]
-    concurrency: int = DEFAULT_CONCURRENCY
-    rpm: float | None = DEFAULT_RPM
-    max_side: int | None = DEFAULT_MAX_SIDE
-    recursive: bool = True
-    retry_errors: bool = False  # also retry images whose error was not transient (e.g. undecodable)
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-    prepare_workers: int = max(os.cpu_count() or 2, 1)
-    stats_interval_s: float = 1.0
-    cancel_grace_s: float = 5.0
-    # Photos the caller has just listed with the same scan (the window has): the runner then skips
-    # its own counting pass over the folder, and corrects the total if its scan finds otherwise.
-    expected_total: int | None = None
-
-    @property
-    def ahead(self) -> int:
-        """Photos read and prepared but not sent yet, at most."""
-        return 2 * max(self.prepare_workers, 1)
-
-    @property
-    def jobs(self) -> int:
-        """Photos in flight at once: one per request slot, plus some being prepared ahead. An
-        executor given to the runner should have this many threads."""
-        return self.concurrency + 2 * max(self.prepare_workers, 1)
-
-    @property
-    def preparation(self) -> str:
-        return f"jpeg{JPEG_QUALITY}/max{self.max_side or 'full'}/v{PREPARATION_VERSION}"
-
-
-def parse_classes(text: str) -> tuple[str, ...]:
-    """ "scratch, dent , missing screw" -> ("scratch", "dent", "missing screw"), duplicates dropped."""
-    seen: dict[str, str] = {}
-    for part in text.split(","):
-        name = " ".join(part.split())
-        if name and name.casefold() not in seen:
-            seen[name.casefold()] = name
-    return tuple(seen.values())
 
 
 class Runner:

@@ -24,9 +24,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from isaac_gui.core.detector import Connection
 from isaac_gui.core.events import RunFinished
-from isaac_gui.core.runner import RunSettings
+from isaac_gui.core.run_config import Connection, RunSettings
 from isaac_gui.core.settings import AppSettings, data_dir, load_api_key
 from isaac_gui.core.stats import RunStats, Snapshot
 from isaac_gui.qt.bridge import EventBridge, RunClosed

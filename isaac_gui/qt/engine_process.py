@@ -39,10 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from isaac_gui.core import detector
-from isaac_gui.core.detector import Connection
 from isaac_gui.core.events import Event, RunFinished, StatsTick
-from isaac_gui.core.runner import Runner, RunSettings
+from isaac_gui.core.run_config import Connection, RunSettings
 from isaac_gui.core.settings import S3Settings
 from isaac_gui.core.stats import Bucket, RunStats
 from isaac_gui.qt.executor import QThreadPoolExecutor
@@ -274,7 +272,12 @@ def host_main() -> int:
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(PROCESS_NICE)
-    detector.warm_up()  # the first client's imports and certificates, while nobody waits
+    # The engine's imports (the SDK, httpx: 1-3 s) happen here, in the child, while nobody waits;
+    # the window's process never loads them.
+    from isaac_gui.core import detector  # noqa: PLC0415
+    from isaac_gui.core.runner import Runner  # noqa: PLC0415
+
+    detector.warm_up()  # the first client's transport and certificates
     start = receive(commands)
     if not isinstance(start, StartRun):
         return 0  # a standby that was not needed

@@ -9,7 +9,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLineEdit, QMenu, QSizePolicy, QToolButton, QWidget
 
 from isaac_gui.core.palette import class_colour, text_colour_on
-from isaac_gui.core.runner import parse_classes
+from isaac_gui.core.run_config import parse_classes
 
 
 class _Chip(QToolButton):

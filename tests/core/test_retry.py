@@ -7,11 +7,11 @@ from perceptron import errors as sdk
 from isaac_gui.core.retry import (
     Attempts,
     CancelledError,
-    RetryPolicy,
     call_with_retries,
     fatal_from,
     is_transient,
 )
+from isaac_gui.core.run_config import RetryPolicy
 
 FAST = RetryPolicy(
     max_attempts=4, max_rate_limited=5, backoff_base_s=0.0, backoff_max_s=0.0, rate_limit_jitter_s=0.0

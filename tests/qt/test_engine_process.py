@@ -10,9 +10,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from isaac_gui.core.detector import Connection
 from isaac_gui.core.events import PhotoFinished, RunFinished
-from isaac_gui.core.runner import RunSettings
+from isaac_gui.core.run_config import Connection, RunSettings
 from isaac_gui.core.settings import AppSettings, S3Settings
 from isaac_gui.qt.bridge import EventBridge, PhotoState
 from isaac_gui.qt.controller import RunController, RunState

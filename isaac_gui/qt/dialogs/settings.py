@@ -33,8 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from isaac_gui.core.detector import DEFAULT_MODEL
 from isaac_gui.core.images import DEFAULT_MAX_SIDE
+from isaac_gui.core.run_config import DEFAULT_MODEL
 from isaac_gui.core.settings import AppSettings, S3Settings, load_api_key, save_api_key
 from isaac_gui.qt import theme
 from isaac_gui.qt.dialogs._widgets import (
