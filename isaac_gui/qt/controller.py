@@ -118,6 +118,9 @@ class RunController(QObject):
     def _take_standby(self) -> EngineProcess | None:
         with self._lock:
             engine, self._standby = self._standby, None
+        if engine is not None and not engine.alive:  # it died waiting (killed, say): start afresh
+            engine.finish(0)
+            return None
         return engine
 
     # -- demo -------------------------------------------------------------------------------

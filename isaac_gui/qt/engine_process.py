@@ -151,6 +151,10 @@ class EngineProcess:
     def pid(self) -> int:
         return self._proc.pid
 
+    @property
+    def alive(self) -> bool:
+        return self._proc.poll() is None
+
     def send(self, message: Any) -> bool:
         """False when the process no longer listens (it ended, or its stdin was closed)."""
         with self._send_lock:

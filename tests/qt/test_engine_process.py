@@ -130,3 +130,21 @@ def test_a_standby_is_kept_ready_for_the_next_run_and_ended_at_shutdown(
 def _results(out: Path) -> list[str]:
     lines = (out / "results.jsonl").read_text().splitlines()
     return [json.loads(line)["image"] for line in lines]
+
+
+def test_a_standby_that_died_while_waiting_is_replaced_when_run_is_pressed(
+    qtbot: Any, sample_photos: Any, simulator: Any, tmp_path: Path
+) -> None:
+    folder, _truth = sample_photos
+    bridge = EventBridge()
+    controller = RunController(bridge, AppSettings(base_url=simulator.base_url, rpm=0), load_key=lambda: "k")
+    controller.keep_engine_ready()
+    (standby,) = live_engines()
+    os.kill(standby.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: not standby.alive, timeout=10_000)
+    with qtbot.waitSignal(controller.runFinished, timeout=60_000) as finished:
+        controller.start([folder], tmp_path / "out", SAMPLE_CLASSES)
+    assert finished.args[0] == "completed"
+    qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=30_000)
+    assert controller.shutdown(timeout=10)
+    bridge.close()
