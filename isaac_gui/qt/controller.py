@@ -251,7 +251,7 @@ class RunController(QObject):
         with self._lock:
             standby, self._standby = self._standby, None
         if standby is not None:
-            standby.finish(5.0)
+            standby.finish(0)  # it holds nothing: no need to wait for its imports to end
         self.bridge.flush()
         self.stop_demo()
         return ended
