@@ -14,12 +14,11 @@ its threads, so a closed run leaves no thread behind.
 Jobs carry no QObject and emit no signal: results travel through the returned `Future`, and the
 engine reports progress through the GUI's `bridge`, never from a pool thread to a widget.
 
-The pool's threads run at a lower priority than the GUI thread (`background=True`, the default):
-every Python slot on the GUI thread needs the GIL, and with twenty busy workers on two cores the
-GUI thread otherwise waits for the CPU before it can even ask for the GIL. Measured with a 1 ms
-heartbeat while a run streamed answers with no latency: p99 stall 40 ms at equal priority, 16-23 ms
-with the workers niced (Linux: per-thread nice 10; elsewhere `QThread.LowPriority`), at the same
-throughput.
+The pool's threads run at a lower priority (`background=True`, the default; Linux: per-thread
+nice 10, elsewhere `QThread.LowPriority`), so on two cores the window's thread gets a CPU first.
+The app runs this pool in the engine's own process (`engine_process`), which has its own GIL; when
+the pool still shared the window's process, niced workers took its p99 stall from 40 ms to 16-23 ms
+(a 1 ms heartbeat while a run streamed answers with no latency), at the same throughput.
 """
 
 from __future__ import annotations

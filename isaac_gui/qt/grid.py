@@ -306,8 +306,8 @@ class PhotoGrid(QListView):
 
         While a run streams, rows change tens of times a second, mostly off screen. Qt's own
         handler repaints the whole viewport for any range, and in icon mode first walks the range
-        row by row (a Python `rowCount` each, every one waiting in line for the GIL behind the
-        engine's workers). Cells have one size, so there is nothing to lay out again."""
+        row by row (a Python `rowCount` each, every one waiting in line for the GIL behind any
+        busy thread). Cells have one size, so there is nothing to lay out again."""
         if self.may_show(top_left.row(), bottom_right.row()):
             self.viewport().update()
 
@@ -369,8 +369,8 @@ class PhotoGrid(QListView):
     def _paint_cells(self, event: QPaintEvent) -> bool:
         """Paint the cells in `event.rect()` from Python in one go; False if the layout is not the
         plain grid this expects (then Qt paints). Qt's own loop calls the delegate from C++ once per
-        cell, and each call waits for the GIL again: behind a busy engine that made one repaint of 18
-        cells take 85 ms instead of 2 ms."""
+        cell, and each call waits for the GIL again: beside busy threads (the engine, when it still
+        shared this process) one repaint of 18 cells took 85 ms instead of 2 ms."""
         model = self.photo_model()
         count = model.rowCount()
         origin = self.visualRect(model.cell(0))
