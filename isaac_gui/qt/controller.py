@@ -14,6 +14,7 @@ Demo mode starts the loopback simulator in-process on 127.0.0.1 and points the c
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -32,6 +33,7 @@ from isaac_gui.qt.bridge import EventBridge, RunClosed
 from isaac_gui.qt.engine_process import CANCEL, CLOSED, PAUSE, RESUME, EngineProcess, StartRun
 
 DEMO_KEY = "demo"
+log = logging.getLogger(__name__)
 
 
 class RunState(StrEnum):
@@ -113,7 +115,7 @@ class RunController(QObject):
         with self._lock:
             self._keep_ready = True
             if self._standby is None and not self.busy:
-                self._standby = EngineProcess()
+                self._standby = _start_engine()
 
     def _take_standby(self) -> EngineProcess | None:
         with self._lock:
@@ -277,7 +279,13 @@ class RunController(QObject):
         standby: EngineProcess | None,
     ) -> None:
         finished = False
-        engine = standby if standby is not None else EngineProcess()
+        try:
+            engine = standby if standby is not None else EngineProcess()
+        except OSError as exc:
+            message = f"The engine could not be started ({exc}). Reinstalling isaac-gui may fix this."
+            self.bridge.post(RunFinished("stopped", message, RunStats().snapshot(), "internal"))
+            self.bridge.post(RunClosed(token))
+            return
         try:
             start = StartRun(
                 plan.sources,
@@ -312,7 +320,7 @@ class RunController(QObject):
                 self.bridge.post(RunFinished("stopped", message, RunStats().snapshot(), "internal"))
             with self._lock:
                 if self._keep_ready and self._standby is None:
-                    self._standby = EngineProcess()  # the next run's, started while nobody waits
+                    self._standby = _start_engine()  # the next run's, started while nobody waits
             self.bridge.post(RunClosed(token))
 
     # -- GUI thread ---------------------------------------------------------------------------
@@ -336,3 +344,12 @@ class RunController(QObject):
             if not self._supervisor.is_alive():
                 self._supervisor = None
         self._set_state(RunState.IDLE)
+
+
+def _start_engine() -> EngineProcess | None:
+    """A standby engine process, or None if one cannot be started (the run that needs it will say why)."""
+    try:
+        return EngineProcess()
+    except OSError as exc:
+        log.warning("the engine process could not be started ahead of a run: %s", exc)
+        return None

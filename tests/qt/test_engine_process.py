@@ -13,6 +13,7 @@ from typing import Any
 from isaac_gui.core.events import PhotoFinished, RunFinished
 from isaac_gui.core.run_config import Connection, RunSettings
 from isaac_gui.core.settings import AppSettings, S3Settings
+from isaac_gui.qt import engine_process
 from isaac_gui.qt.bridge import EventBridge, PhotoState
 from isaac_gui.qt.controller import RunController, RunState
 from isaac_gui.qt.engine_process import CLOSED, EngineProcess, StartRun, live_engines, receive, send
@@ -145,6 +146,24 @@ def test_a_standby_that_died_while_waiting_is_replaced_when_run_is_pressed(
     with qtbot.waitSignal(controller.runFinished, timeout=60_000) as finished:
         controller.start([folder], tmp_path / "out", SAMPLE_CLASSES)
     assert finished.args[0] == "completed"
+    qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=30_000)
+    assert controller.shutdown(timeout=10)
+    bridge.close()
+
+
+def test_an_engine_that_cannot_be_started_stops_the_run_in_words(
+    qtbot: Any, sample_photos: Any, simulator: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    folder, _truth = sample_photos
+    monkeypatch.setattr(engine_process, "engine_command", lambda: [str(tmp_path / "no-such-program")])
+    bridge = EventBridge()
+    controller = RunController(bridge, AppSettings(base_url=simulator.base_url, rpm=0), load_key=lambda: "k")
+    controller.keep_engine_ready()  # cannot: says so in the log, and the run tries again
+    assert live_engines() == []
+    with qtbot.waitSignal(controller.runFinished, timeout=30_000) as finished:
+        controller.start([folder], tmp_path / "out", SAMPLE_CLASSES)
+    outcome, message = finished.args
+    assert outcome == "stopped" and message.startswith("The engine could not be started")
     qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=30_000)
     assert controller.shutdown(timeout=10)
     bridge.close()
