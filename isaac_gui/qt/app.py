@@ -28,7 +28,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from isaac_gui.core.settings import APP_NAME, AppSettings, load_api_key, save_api_key
 from isaac_gui.qt.integration import apply_theme
 from isaac_gui.qt.main_window import MainWindow
-from isaac_gui.qt.responsive import freeze_long_lived, shorten_gil_turns
+from isaac_gui.qt.responsive import freeze_long_lived
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,6 @@ def run_welcome(window: MainWindow, make_dialog: Callable[[QWidget], Any] = _wel
 
 
 def create_app(argv: Sequence[str] = ()) -> QApplication:
-    shorten_gil_turns()
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication([sys.argv[0] if sys.argv else APP_NAME, *argv])

@@ -8,11 +8,6 @@ On two cores, the GUI thread must first get a CPU, then the GIL; every Python sl
   first (Linux: per-thread nice 10; elsewhere `QThread.LowPriority`). Measured with a 1 ms
   heartbeat while a run streamed answers with no latency, when the engine still ran in this
   process: p99 stall 40 ms at equal priority, 16-23 ms with the workers niced.
-- Short turns for the GIL: every time Qt's C++ calls into Python (a `rowCount` per item while
-  the list view lays out 100,000 rows, a delegate per painted cell) the GUI thread must take the
-  GIL back, and a thread busy in Python (the folder scan) gives it up only when the switch
-  interval ends. `shorten_gil_turns()` makes that 0.5 ms instead of 5 ms. Measured while a
-  100,000-photo folder lists (5 interleaved runs each): longest stalls 47-85 ms against 82-164 ms.
 - First uses: `warm_up()` loads every image plugin before the window shows, instead of on the
   first thumbnail.
 - The cycle collector: a full collection walks every tracked object while holding the GIL; with a
@@ -49,14 +44,6 @@ def lower_this_thread() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
     else:
         QThread.currentThread().setPriority(QThread.Priority.LowPriority)
-
-
-SWITCH_INTERVAL_S = 0.0005
-
-
-def shorten_gil_turns() -> None:
-    """The window's process: a thread busy in Python hands the GIL over after 0.5 ms, not 5 ms."""
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
 
 
 def warm_up() -> None:
