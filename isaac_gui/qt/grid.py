@@ -259,7 +259,7 @@ class PhotoGrid(QListView):
         self.setLayoutMode(QListView.LayoutMode.Batched)
         # Items laid out per turn of the event loop. Each costs a call into Python (`rowCount`), and
         # beside a busy thread each call waits for the GIL: while 100,000 rows listed, batches of 200
-        # stalled the window up to 54-146 ms, batches of 50 up to 35-55 ms (4 runs each).
+        # stalled the window up to 58-79 ms, batches of 50 up to 40-56 ms (3 interleaved runs each).
         self.setBatchSize(50)
         self.setSpacing(6)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
