@@ -209,10 +209,10 @@ class _Outbox:
         self._thread = threading.Thread(target=self._loop, name="isaac-engine-out", daemon=True)
         self._thread.start()
 
-    def put(self, *items: Any) -> None:
+    def put(self, item: Any) -> None:
         with self._cond:
-            self._items.extend(items)
-            if len(self._items) == len(items):
+            self._items.append(item)
+            if len(self._items) == 1:
                 self._cond.notify()
 
     def close(self) -> None:
@@ -320,8 +320,7 @@ def host_main() -> int:
             try:
                 # Uploads still going get 30 s to finish; an S3 that cannot be reached gets a few
                 # (what waits stays in the journal for the next run), so the window is free again.
-                stuck = uploader.status().state in ("unreachable", "blocked")
-                uploader.close(timeout=UPLOAD_GRACE_STUCK_S if stuck else UPLOAD_GRACE_S)
+                uploader.close(timeout=UPLOAD_GRACE_STUCK_S if uploader.status().stuck else UPLOAD_GRACE_S)
             except Exception as exc:
                 outbox.put(Notice("s3", f"S3 upload did not finish: {exc}"))
         outbox.close()
@@ -361,9 +360,7 @@ def _s3_uploader(start: StartRun, outbox: _Outbox) -> Any:
             start.out_dir,
             classes=start.settings.classes,
             on_problem=lambda message: outbox.put(Notice("s3", message)),
-            on_status=lambda status: outbox.put(
-                UploadState(status.message, status.state in ("unreachable", "blocked"))
-            ),
+            on_status=lambda status: outbox.put(UploadState(status.message, status.stuck)),
         )
     except Exception as exc:
         outbox.put(Notice("s3", f"S3 upload is off for this run: {exc}"))

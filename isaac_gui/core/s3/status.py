@@ -30,6 +30,11 @@ class UploadStatus:
     last_problem: str | None  # the latest problem, even after it went away
 
     @property
+    def stuck(self) -> bool:
+        """Nothing goes up until something changes: S3 unreachable, or a setup problem."""
+        return self.state in (UNREACHABLE, BLOCKED)
+
+    @property
     def message(self) -> str:
         """One line for people: "S3 unreachable, 12 uploads waiting; retrying"."""
         if self.state == UNREACHABLE:
