@@ -68,10 +68,14 @@ class Mailbox(QObject):
 
     def post(self, item: Any) -> None:
         """Hand `item` to the GUI thread. Safe from any thread; ignored once closed."""
+        self.post_all((item,))
+
+    def post_all(self, items: Sequence[Any]) -> None:
+        """Hand `items` to the GUI thread in order, under one lock."""
         with self._lock:
-            if self._closed:
+            if self._closed or not items:
                 return
-            self._inbox.append(item)
+            self._inbox.extend(items)
             if self._armed:
                 return
             self._armed = True
@@ -191,6 +195,9 @@ class EventBridge(QObject):
 
     def post(self, event: Any) -> None:
         self._mailbox.post(event)
+
+    def post_all(self, events: Sequence[Any]) -> None:
+        self._mailbox.post_all(events)
 
     __call__ = post
 

@@ -278,15 +278,11 @@ class RunController(QObject):
         connection_args: tuple[str | None, str | None],
         standby: EngineProcess | None,
     ) -> None:
-        finished = False
+        finished = False  # the engine told how the run ended
+        engine = standby
         try:
-            engine = standby if standby is not None else EngineProcess()
-        except OSError as exc:
-            message = f"The engine could not be started ({exc}). Reinstalling isaac-gui may fix this."
-            self.bridge.post(RunFinished("stopped", message, RunStats().snapshot(), "internal"))
-            self.bridge.post(RunClosed(token))
-            return
-        try:
+            if engine is None:
+                engine = EngineProcess()
             start = StartRun(
                 plan.sources,
                 plan.out_dir,
@@ -300,28 +296,34 @@ class RunController(QObject):
                     if self._cancel_requested:
                         engine.send(CANCEL)
             while (batch := engine.receive()) is not None and batch != CLOSED:
-                for event in batch:
-                    finished = finished or isinstance(event, RunFinished)
-                    self.bridge.post(event)
+                finished = finished or any(isinstance(event, RunFinished) for event in batch)
+                self.bridge.post_all(batch)
         except Exception as exc:
             if not finished:
                 finished = True
-                message = f"The run could not start: {exc}"
-                self.bridge.post(RunFinished("stopped", message, RunStats().snapshot(), "start_failed"))
+                if engine is None:
+                    why = f"The engine could not be started ({exc}). Reinstalling isaac-gui may fix this."
+                    self._post_stopped(why, "internal")
+                else:
+                    self._post_stopped(f"The run could not start: {exc}", "start_failed")
         finally:
             with self._lock:
                 self._engine = None
-            code = engine.finish(5.0)
-            if not finished:
-                message = (
-                    f"The engine stopped unexpectedly (exit code {code}). The results it saved are"
-                    " kept: run again to go on from there."
-                )
-                self.bridge.post(RunFinished("stopped", message, RunStats().snapshot(), "internal"))
+            if engine is not None:
+                code = engine.finish(5.0)
+                if not finished:
+                    self._post_stopped(
+                        f"The engine stopped unexpectedly (exit code {code}). The results it saved are"
+                        " kept: run again to go on from there.",
+                        "internal",
+                    )
             with self._lock:
                 if self._keep_ready and self._standby is None:
                     self._standby = _start_engine()  # the next run's, started while nobody waits
             self.bridge.post(RunClosed(token))
+
+    def _post_stopped(self, message: str, kind: str) -> None:
+        self.bridge.post(RunFinished("stopped", message, RunStats().snapshot(), kind))
 
     # -- GUI thread ---------------------------------------------------------------------------
     def _set_state(self, state: RunState) -> None:
