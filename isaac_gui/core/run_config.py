@@ -15,8 +15,6 @@ from isaac_gui.core.images import DEFAULT_MAX_SIDE, JPEG_QUALITY, PREPARATION_VE
 
 DEFAULT_MODEL = "isaac-0.1"
 DEFAULT_TIMEOUT_S = 60.0
-
-
 DEFAULT_CONCURRENCY = 16
 DEFAULT_RPM = 300.0
 
@@ -92,7 +90,7 @@ class RunSettings:
     def jobs(self) -> int:
         """Photos in flight at once: one per request slot, plus some being prepared ahead. An
         executor given to the runner should have this many threads."""
-        return self.concurrency + 2 * max(self.prepare_workers, 1)
+        return self.concurrency + self.ahead
 
     @property
     def preparation(self) -> str:

@@ -393,15 +393,10 @@ class Runner:
         self, key: str, record: dict[str, Any], *, retryable: bool, rels: list[tuple[str, int]] | None = None
     ) -> None:
         with self._turns.turn():
-            self._save_and_announce_now(key, record, retryable=retryable, rels=rels)
-
-    def _save_and_announce_now(
-        self, key: str, record: dict[str, Any], *, retryable: bool, rels: list[tuple[str, int]] | None
-    ) -> None:
-        self.journal.save_result(key, record, retryable=retryable)
-        self.stats.image_finished(record["status"] == "ok")
-        for rel, rel_seq in rels if rels is not None else self._take_waiters(key):
-            self._emit(PhotoFinished(rel, rel_seq, {"image": rel, **record}))
+            self.journal.save_result(key, record, retryable=retryable)
+            self.stats.image_finished(record["status"] == "ok")
+            for rel, rel_seq in rels if rels is not None else self._take_waiters(key):
+                self._emit(PhotoFinished(rel, rel_seq, {"image": rel, **record}))
 
     def _error_record(
         self, sha: str | None, kind: str, message: str, attempts: int, **extra: Any

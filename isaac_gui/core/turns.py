@@ -30,12 +30,12 @@ class Turns:
         self._mine = threading.local()
 
     def take(self) -> None:
-        if not getattr(self._mine, "held", False):
+        if not self.held:
             self._slots.acquire()
             self._mine.held = True
 
     def give(self) -> None:
-        if getattr(self._mine, "held", False):
+        if self.held:
             self._mine.held = False
             self._slots.release()
 
