@@ -18,26 +18,25 @@ def _binary() -> Path:
     return binary
 
 
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeedServer]:
-    """One server for the tests that do not stop it; each test gets its own bucket."""
-    server = WeedServer(tmp_path_factory.mktemp("weed"), _binary())
+def _serving(root: Path) -> Iterator[WeedServer]:
+    server = WeedServer(root, _binary())
     server.start()
     try:
         yield server
     finally:
         server.kill()
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeedServer]:
+    """One server for the tests that do not stop it; each test gets its own bucket."""
+    yield from _serving(tmp_path_factory.mktemp("weed"))
 
 
 @pytest.fixture
 def own_s3(tmp_path: Path) -> Iterator[WeedServer]:
     """A server of this test's own, to crash and restart."""
-    server = WeedServer(tmp_path / "weed", _binary())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
+    yield from _serving(tmp_path / "weed")
 
 
 @pytest.fixture

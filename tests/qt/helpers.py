@@ -10,8 +10,10 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from isaac_gui.core.settings import AppSettings
-from isaac_gui.qt.controller import RunState
+from isaac_gui.qt.bridge import EventBridge
+from isaac_gui.qt.controller import RunController, RunState
 from isaac_gui.qt.main_window import MainWindow
+from tests.qt.conftest import SAMPLE_CLASSES
 
 RUN_TIMEOUT_MS = 60_000
 
@@ -61,6 +63,26 @@ def run_to_end(qtbot: Any, window: MainWindow) -> str:
         window.commands.run.trigger()
     qtbot.waitUntil(lambda: window.controller.state is RunState.IDLE, timeout=RUN_TIMEOUT_MS)
     return str(finished.args[0])
+
+
+def make_controller(settings: AppSettings, key: str | None = "test") -> tuple[EventBridge, RunController]:
+    """A run controller on its own bridge (no window); `key` is what the keychain holds."""
+    bridge = EventBridge()
+    return bridge, RunController(bridge, settings, load_key=lambda: key, parent=bridge)
+
+
+def run_controller(qtbot: Any, controller: RunController, folder: Path, out: Path) -> tuple[str, str]:
+    """Start a run of `folder` and wait for its end and for the controller to be idle again;
+    returns the run's (outcome, message)."""
+    with qtbot.waitSignal(controller.runFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        controller.start([folder], out, SAMPLE_CLASSES)
+    qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=RUN_TIMEOUT_MS)
+    return str(finished.args[0]), str(finished.args[1])
+
+
+def close_controller(bridge: EventBridge, controller: RunController) -> None:
+    assert controller.shutdown(timeout=10)
+    bridge.close()
 
 
 def boxes_agree(

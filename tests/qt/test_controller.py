@@ -6,21 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from isaac_gui.core.settings import AppSettings
-from isaac_gui.qt.bridge import EventBridge
-from isaac_gui.qt.controller import RunController, RunState, fixing_action, output_dir_for
+from isaac_gui.qt.controller import RunState, fixing_action, output_dir_for
 from tests.qt.conftest import SAMPLE_CLASSES
-
-
-def _controller(settings: AppSettings) -> tuple[EventBridge, RunController]:
-    bridge = EventBridge()
-    return bridge, RunController(bridge, settings, load_key=lambda: None, parent=bridge)
+from tests.qt.helpers import make_controller
 
 
 def test_demo_mode_runs_against_the_in_process_simulator(
     qtbot: Any, sample_photos: Any, tmp_path: Path
 ) -> None:
     folder, truth = sample_photos
-    bridge, controller = _controller(AppSettings(rpm=0))
+    bridge, controller = make_controller(AppSettings(rpm=0), key=None)
     simulated: list[bool] = []
     controller.simulatedChanged.connect(simulated.append)
     url = controller.start_demo(latency_median_s=0.0, latency_jitter_s=0.0, p_503=0.0)
@@ -44,7 +39,7 @@ def test_cancel_before_the_runner_exists_still_ends_cleanly(
     qtbot: Any, sample_photos: Any, simulator: Any, tmp_path: Path
 ) -> None:
     folder, _truth = sample_photos
-    bridge, controller = _controller(AppSettings(base_url=simulator.base_url, rpm=0))
+    bridge, controller = make_controller(AppSettings(base_url=simulator.base_url, rpm=0), key=None)
     with qtbot.waitSignal(controller.runFinished, timeout=30_000) as finished:
         controller.start([folder], tmp_path / "out", SAMPLE_CLASSES)
         controller.cancel()
@@ -61,7 +56,7 @@ def test_an_output_folder_that_cannot_be_created_stops_in_words(
     folder, _truth = sample_photos
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    bridge, controller = _controller(AppSettings(base_url=simulator.base_url, rpm=0))
+    bridge, controller = make_controller(AppSettings(base_url=simulator.base_url, rpm=0), key=None)
     with qtbot.waitSignal(controller.runFinished, timeout=30_000) as finished:
         controller.start([folder], blocker / "out", SAMPLE_CLASSES)
     assert finished.args[0] == "stopped" and "could not start" in finished.args[1]

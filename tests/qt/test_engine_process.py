@@ -14,12 +14,13 @@ from isaac_gui.core.events import PhotoFinished, RunFinished
 from isaac_gui.core.run_config import Connection, RunSettings
 from isaac_gui.core.settings import AppSettings, S3Settings
 from isaac_gui.qt import engine_process
-from isaac_gui.qt.bridge import EventBridge, PhotoState
-from isaac_gui.qt.controller import RunController, RunState
+from isaac_gui.qt.bridge import PhotoState
+from isaac_gui.qt.controller import RunState
 from isaac_gui.qt.engine_process import CLOSED, EngineProcess, StartRun, live_engines, receive, send
 from isaac_gui.sim.config import SimulatorConfig
 from isaac_gui.sim.server import Simulator
 from tests.qt.conftest import SAMPLE_CLASSES
+from tests.qt.helpers import close_controller, make_controller, run_controller
 
 
 def test_frames_round_trip_and_a_cut_frame_reads_as_the_end() -> None:
@@ -81,10 +82,7 @@ def test_a_run_whose_process_dies_says_so_and_the_next_run_finishes_without_dupl
     folder, truth = sample_photos
     out = tmp_path / "out"
     with Simulator(SimulatorConfig(seed=5, latency_median_s=0.2)) as sim:
-        bridge = EventBridge()
-        controller = RunController(
-            bridge, AppSettings(base_url=str(sim.base_url), rpm=0, concurrency=2), load_key=lambda: "test"
-        )
+        bridge, controller = make_controller(AppSettings(base_url=str(sim.base_url), rpm=0, concurrency=2))
         ok: set[str] = set()
         bridge.photosUpdated.connect(
             lambda updates: ok.update(u.rel for u in updates if u.state is PhotoState.OK)
@@ -99,12 +97,8 @@ def test_a_run_whose_process_dies_says_so_and_the_next_run_finishes_without_dupl
         qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=30_000)
         assert len(ok) < len(truth)
 
-        with qtbot.waitSignal(controller.runFinished, timeout=60_000) as again:
-            controller.start([folder], out, SAMPLE_CLASSES)
-        assert again.args[0] == "completed"
-        qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=30_000)
-        assert controller.shutdown(timeout=10)
-        bridge.close()
+        assert run_controller(qtbot, controller, folder, out)[0] == "completed"
+        close_controller(bridge, controller)
     saved = _results(out)
     assert len(saved) == len(set(saved)) == len(truth)
 
@@ -113,42 +107,27 @@ def test_a_standby_is_kept_ready_for_the_next_run_and_ended_at_shutdown(
     qtbot: Any, sample_photos: Any, simulator: Any, tmp_path: Path
 ) -> None:
     folder, _truth = sample_photos
-    bridge = EventBridge()
-    controller = RunController(bridge, AppSettings(base_url=simulator.base_url, rpm=0), load_key=lambda: "k")
+    bridge, controller = make_controller(AppSettings(base_url=simulator.base_url, rpm=0))
     controller.keep_engine_ready()
     (standby,) = live_engines()
-    with qtbot.waitSignal(controller.runFinished, timeout=60_000) as finished:
-        controller.start([folder], tmp_path / "out", SAMPLE_CLASSES)
-    assert finished.args[0] == "completed"
-    qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=30_000)
+    assert run_controller(qtbot, controller, folder, tmp_path / "out")[0] == "completed"
     (next_one,) = live_engines()  # the run used the standby; a new one waits for the next run
     assert next_one is not standby and standby.reaped
-    assert controller.shutdown(timeout=10)
+    close_controller(bridge, controller)
     assert not live_engines()
-    bridge.close()
-
-
-def _results(out: Path) -> list[str]:
-    lines = (out / "results.jsonl").read_text().splitlines()
-    return [json.loads(line)["image"] for line in lines]
 
 
 def test_a_standby_that_died_while_waiting_is_replaced_when_run_is_pressed(
     qtbot: Any, sample_photos: Any, simulator: Any, tmp_path: Path
 ) -> None:
     folder, _truth = sample_photos
-    bridge = EventBridge()
-    controller = RunController(bridge, AppSettings(base_url=simulator.base_url, rpm=0), load_key=lambda: "k")
+    bridge, controller = make_controller(AppSettings(base_url=simulator.base_url, rpm=0))
     controller.keep_engine_ready()
     (standby,) = live_engines()
     os.kill(standby.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: not standby.alive, timeout=10_000)
-    with qtbot.waitSignal(controller.runFinished, timeout=60_000) as finished:
-        controller.start([folder], tmp_path / "out", SAMPLE_CLASSES)
-    assert finished.args[0] == "completed"
-    qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=30_000)
-    assert controller.shutdown(timeout=10)
-    bridge.close()
+    assert run_controller(qtbot, controller, folder, tmp_path / "out")[0] == "completed"
+    close_controller(bridge, controller)
 
 
 def test_an_engine_that_cannot_be_started_stops_the_run_in_words(
@@ -156,14 +135,14 @@ def test_an_engine_that_cannot_be_started_stops_the_run_in_words(
 ) -> None:
     folder, _truth = sample_photos
     monkeypatch.setattr(engine_process, "engine_command", lambda: [str(tmp_path / "no-such-program")])
-    bridge = EventBridge()
-    controller = RunController(bridge, AppSettings(base_url=simulator.base_url, rpm=0), load_key=lambda: "k")
+    bridge, controller = make_controller(AppSettings(base_url=simulator.base_url, rpm=0))
     controller.keep_engine_ready()  # cannot: says so in the log, and the run tries again
     assert live_engines() == []
-    with qtbot.waitSignal(controller.runFinished, timeout=30_000) as finished:
-        controller.start([folder], tmp_path / "out", SAMPLE_CLASSES)
-    outcome, message = finished.args
+    outcome, message = run_controller(qtbot, controller, folder, tmp_path / "out")
     assert outcome == "stopped" and message.startswith("The engine could not be started")
-    qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=30_000)
-    assert controller.shutdown(timeout=10)
-    bridge.close()
+    close_controller(bridge, controller)
+
+
+def _results(out: Path) -> list[str]:
+    lines = (out / "results.jsonl").read_text().splitlines()
+    return [json.loads(line)["image"] for line in lines]

@@ -1,4 +1,4 @@
-""" "Upload results to S3" from the window: the run's engine process streams to a real SeaweedFS
+"""The window's "Upload results to S3": the run's engine process streams to a real SeaweedFS
 on 127.0.0.1, credentials from the environment as a user sets them; the status bar's quiet
 indicator follows the upload, and an unreachable S3 never interrupts the run."""
 
@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from isaac_gui.core.settings import AppSettings, S3Settings
-from isaac_gui.qt.controller import RunState
 from tests.core.s3_server import WeedServer, free_ports, new_bucket
 from tests.qt.conftest import SAMPLE_CLASSES
 from tests.qt.helpers import make_window, run_to_end, wait_loaded
@@ -24,14 +23,8 @@ def test_a_window_run_streams_every_record_to_s3_and_the_indicator_says_so(
     folder, truth = sample_photos
     bucket = new_bucket(s3)
     target = S3Settings(enabled=True, bucket=bucket, prefix="line-4", endpoint_url=s3.endpoint_url)
-    window = make_window(
-        qtbot, AppSettings(base_url=simulator.base_url, rpm=0, s3=target), load_key=lambda: "k"
-    )
-    window.open_paths([folder])
-    wait_loaded(qtbot, window, len(truth))
-    window.run_bar.classes.set_classes(SAMPLE_CLASSES)
-    assert run_to_end(qtbot, window) == "completed"
-    qtbot.waitUntil(lambda: window.controller.state is RunState.IDLE, timeout=60_000)  # the upload closed
+    window = _window_on(qtbot, folder, len(truth), simulator, target)
+    assert run_to_end(qtbot, window) == "completed"  # and idle: the upload has closed
 
     paginator = s3.client().get_paginator("list_objects_v2")
     keys = [o["Key"] for page in paginator.paginate(Bucket=bucket) for o in page.get("Contents", [])]
@@ -50,17 +43,20 @@ def test_an_unreachable_s3_is_a_warning_sign_with_its_reason_and_the_run_complet
     folder, truth = sample_photos
     nobody = f"http://127.0.0.1:{free_ports(1)[0]}"  # nothing listens there
     target = S3Settings(enabled=True, bucket="inspection-results", endpoint_url=nobody)
-    window = make_window(
-        qtbot, AppSettings(base_url=simulator.base_url, rpm=0, s3=target), load_key=lambda: "k"
-    )
+    window = _window_on(qtbot, folder, len(truth), simulator, target)
     tips: list[str] = []
     window.bridge.uploadState.connect(lambda state: tips.append(state.message))
-    window.open_paths([folder])
-    wait_loaded(qtbot, window, len(truth))
-    window.run_bar.classes.set_classes(SAMPLE_CLASSES)
     assert run_to_end(qtbot, window) == "completed"
     assert window.message_bar.isHidden()  # never a blocking word mid-run
-    qtbot.waitUntil(lambda: window.controller.state is RunState.IDLE, timeout=60_000)
     assert any(tip.startswith("S3 unreachable, ") for tip in tips), tips
     assert f"{len(truth)} uploads" in window.status.s3.toolTip()  # what waits, told at the end
     assert window.model.counts.done == len(truth)
+
+
+def _window_on(qtbot: Any, folder: Any, count: int, simulator: Any, s3: S3Settings) -> Any:
+    """A window with S3 upload set up, `folder` listed and the sample classes typed."""
+    window = make_window(qtbot, AppSettings(base_url=simulator.base_url, rpm=0, s3=s3), load_key=lambda: "k")
+    window.open_paths([folder])
+    wait_loaded(qtbot, window, count)
+    window.run_bar.classes.set_classes(SAMPLE_CLASSES)
+    return window
