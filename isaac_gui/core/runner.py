@@ -39,12 +39,13 @@ from isaac_gui.core.events import (
     ScanProblem,
     StatsTick,
 )
+from isaac_gui.core.files import atomic_writer, write_atomic
 from isaac_gui.core.images import (
     ImageError,
     PreparedImage,
 )
 from isaac_gui.core.images import prepare as prepare_image
-from isaac_gui.core.journal import Journal, file_sha256, job_key, write_atomic
+from isaac_gui.core.journal import Journal, file_sha256, job_key
 from isaac_gui.core.pacing import RateLimiter
 from isaac_gui.core.retry import (
     Attempts,
@@ -549,8 +550,7 @@ def write_outputs(journal: Journal, out_dir: Path, snapshot: Snapshot, outcome: 
     errors_by_kind: dict[str, int] = {}
     images = ok = with_detections = 0
     target = out_dir / "results.jsonl"
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+    with atomic_writer(target) as fh:
         for record in journal.records():
             fh.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
             images += 1
@@ -562,9 +562,6 @@ def write_outputs(journal: Journal, out_dir: Path, snapshot: Snapshot, outcome: 
                 errors_by_kind[kind] = errors_by_kind.get(kind, 0) + 1
             if record.get("latency_ms") is not None:
                 latencies.append(float(record["latency_ms"]))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
     p = np.percentile(np.asarray(latencies), (50, 90, 99)).tolist() if latencies else [None, None, None]
     summary = {
         "outcome": outcome,

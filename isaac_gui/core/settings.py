@@ -17,7 +17,7 @@ from typing import Any
 
 import platformdirs
 
-from isaac_gui.core.journal import write_atomic
+from isaac_gui.core.files import write_atomic
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -30,6 +29,7 @@ from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from isaac_gui.core.files import save_atomic
 from isaac_gui.core.images import ImageError, decode_upright
 from isaac_gui.qt.bridge import Mailbox
 from isaac_gui.qt.responsive import lower_this_thread
@@ -213,9 +213,7 @@ class ThumbnailCache(QObject):
     def _store(self, img: Image.Image, target: Path) -> None:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{threading.get_ident()}.tmp")
-            img.save(tmp, "JPEG", quality=85)
-            os.replace(tmp, target)
+            save_atomic(target, lambda fh: img.save(fh, "JPEG", quality=85))
         except OSError as exc:  # a cache that cannot be written only costs speed: say so once
             if not self._store_warned:
                 self._store_warned = True

@@ -1,10 +1,8 @@
-import json
-import os
 import subprocess
 import sys
 import textwrap
 
-from isaac_gui.core.journal import Journal, file_sha256, job_key, write_atomic
+from isaac_gui.core.journal import Journal, file_sha256, job_key
 
 
 def test_job_key_changes_with_content_classes_model_and_preparation():
@@ -95,14 +93,6 @@ def test_a_killed_writer_loses_nothing_it_committed(tmp_path):
     j.run_id = 1
     assert [r["n"] for r in j.records()] == list(range(200))
     j.close()
-
-
-def test_write_atomic_replaces_whole_files(tmp_path):
-    target = tmp_path / "summary.json"
-    write_atomic(target, json.dumps({"v": 1}))
-    write_atomic(target, json.dumps({"v": 2}))
-    assert json.loads(target.read_text()) == {"v": 2}
-    assert os.listdir(tmp_path) == ["summary.json"]
 
 
 def test_file_sha256(tmp_path):
