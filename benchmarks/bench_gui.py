@@ -147,7 +147,7 @@ def verdict(value: float, goal: float, unit: str, fmt: str = "{:.0f}") -> str:
 def open_big_folder(folder: Path, count: int, *, scroll: bool) -> dict[str, float]:
     """Drop `folder` on a new window; time the first thumbnails, a full screen, the full listing."""
     from isaac_gui.core.settings import AppSettings  # noqa: PLC0415
-    from isaac_gui.qt.main_window import MainWindow  # noqa: PLC0415
+    from isaac_gui.qt.shell.main_window import MainWindow  # noqa: PLC0415
     from tests.qt.helpers import drop  # noqa: PLC0415
 
     window = MainWindow(AppSettings())
@@ -197,8 +197,8 @@ def bench_stalls(
     count: int, sim_args: tuple[str, ...] = ("--latency", "0"), rpm: float = 0
 ) -> dict[str, float]:
     from isaac_gui.core.settings import AppSettings  # noqa: PLC0415
-    from isaac_gui.qt.controller import RunState  # noqa: PLC0415
-    from isaac_gui.qt.main_window import MainWindow  # noqa: PLC0415
+    from isaac_gui.qt.run.controller import RunState  # noqa: PLC0415
+    from isaac_gui.qt.shell.main_window import MainWindow  # noqa: PLC0415
 
     folder = run_folder(count)
     shutil.rmtree(folder.parent / f"{folder.name}-results", ignore_errors=True)  # a fresh run, not a resume
@@ -244,7 +244,7 @@ def bench_stalls(
 
 def bench_plot() -> dict[str, float]:
     from isaac_gui.core.stats import Bucket, RunStats  # noqa: PLC0415
-    from isaac_gui.qt.latency_plot import LatencyPanel  # noqa: PLC0415
+    from isaac_gui.qt.run.latency_panel import LatencyPanel  # noqa: PLC0415
 
     panel = LatencyPanel()
     panel.resize(SIZE[0], 300)
@@ -272,12 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10,000 photos and a 300-photo run")
     args = parser.parse_args(argv)
     work = _isolate()
-    from isaac_gui.qt.app import create_app  # noqa: PLC0415
-    from isaac_gui.qt.integration import apply_theme  # noqa: PLC0415
+    from isaac_gui.qt.shell.app import create_app  # noqa: PLC0415
+    from isaac_gui.qt.style.theme import use_theme  # noqa: PLC0415
 
     app = create_app()
     app.setOrganizationName("isaac-gui-bench")
-    apply_theme("light")
+    use_theme("light")
     big, run = (10_000, 300) if args.quick else (100_000, 1_000)
 
     say = print

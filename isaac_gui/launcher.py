@@ -16,13 +16,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from isaac_gui import cli  # noqa: PLC0415
 
         return cli.main(args)
-    if args and args[0] == "_engine":  # the window's engine process (isaac_gui.qt.engine_process)
-        from isaac_gui.qt.engine_process import host_main  # noqa: PLC0415
+    if args and args[0] == "_engine":  # the window's engine process (isaac_gui.qt.run.engine_process)
+        from isaac_gui.qt.run.engine_process import host_main  # noqa: PLC0415
 
         return host_main()
     if args and args[0] == "gui":
         args = args[1:]
-    from isaac_gui.qt.app import main as gui_main  # noqa: PLC0415
+    from isaac_gui.qt.shell.app import main as gui_main  # noqa: PLC0415
 
     return gui_main(args)
 

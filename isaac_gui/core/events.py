@@ -1,5 +1,5 @@
 """What the engine tells a front end. Events are emitted from worker threads; a front end that
-needs them on one thread (the GUI) hops them over itself (see `isaac_gui.qt.bridge`)."""
+needs them on one thread (the GUI) hops them over itself (see `isaac_gui.qt.run.bridge`)."""
 
 from __future__ import annotations
 

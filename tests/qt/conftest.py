@@ -22,9 +22,9 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
-from isaac_gui.qt import theme
-from isaac_gui.qt.engine_process import live_engines
-from isaac_gui.qt.executor import live_executors
+from isaac_gui.qt.run.engine_process import live_engines
+from isaac_gui.qt.run.executor import live_executors
+from isaac_gui.qt.style import theme
 from isaac_gui.sim.config import SimulatorConfig
 from isaac_gui.sim.samples import generate_samples
 from isaac_gui.sim.server import Simulator

@@ -10,9 +10,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from isaac_gui.core.settings import AppSettings
-from isaac_gui.qt.bridge import EventBridge
-from isaac_gui.qt.controller import RunController, RunState
-from isaac_gui.qt.main_window import MainWindow
+from isaac_gui.qt.run.bridge import EventBridge
+from isaac_gui.qt.run.controller import RunController, RunState
+from isaac_gui.qt.shell.main_window import MainWindow
 from tests.qt.conftest import SAMPLE_CLASSES
 
 RUN_TIMEOUT_MS = 60_000

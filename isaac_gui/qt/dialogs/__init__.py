@@ -1,7 +1,1 @@
-"""The app's dialogs: Settings, the first-run Welcome, and Export."""
-
-from isaac_gui.qt.dialogs.export import ExportDialog
-from isaac_gui.qt.dialogs.settings import SettingsDialog
-from isaac_gui.qt.dialogs.welcome import WelcomeDialog
-
-__all__ = ["ExportDialog", "SettingsDialog", "WelcomeDialog"]
+"""The app's dialogs: Settings, the first-run Welcome, and Export (each imported on first use)."""

@@ -13,8 +13,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QPalette
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
-from isaac_gui.qt import theme
-from isaac_gui.qt.icons import icon
+from isaac_gui.qt.style import theme
+from isaac_gui.qt.style.icons import icon
 
 KEY_ENV = "PERCEPTRON_API_KEY"
 

@@ -43,7 +43,7 @@ from isaac_gui.qt.dialogs._widgets import (
     section,
     set_invalid,
 )
-from isaac_gui.qt.icons import pixmap
+from isaac_gui.qt.style.icons import pixmap
 
 FORMAT_TEXT = {
     "annotated": ("Annotated images", "the photos with boxes and labels drawn"),

@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 from isaac_gui.core.images import DEFAULT_MAX_SIDE
 from isaac_gui.core.run_config import DEFAULT_MODEL
 from isaac_gui.core.settings import AppSettings, S3Settings, load_api_key, save_api_key
-from isaac_gui.qt import theme
 from isaac_gui.qt.dialogs._widgets import (
     KEY_ENV,
     FieldMessage,
@@ -49,7 +48,8 @@ from isaac_gui.qt.dialogs._widgets import (
     set_invalid,
     url_problem,
 )
-from isaac_gui.qt.icons import icon
+from isaac_gui.qt.style import theme
+from isaac_gui.qt.style.icons import icon
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 SENDING_SIZE_NOTE = (

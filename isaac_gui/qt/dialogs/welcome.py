@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 )
 
 from isaac_gui.core.settings import save_api_key
-from isaac_gui.qt import theme
 from isaac_gui.qt.dialogs._widgets import (
     KEY_ENV,
     FieldMessage,
@@ -37,7 +36,8 @@ from isaac_gui.qt.dialogs._widgets import (
     set_invalid,
     url_problem,
 )
-from isaac_gui.qt.icons import pixmap
+from isaac_gui.qt.style import theme
+from isaac_gui.qt.style.icons import pixmap
 
 CHOICES = ("key", "endpoint", "demo")
 

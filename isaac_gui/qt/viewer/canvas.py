@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from isaac_gui.qt import theme
+from isaac_gui.qt.style import theme
 from isaac_gui.qt.viewer.items import BoxItem, PhotoItem
 
 MAX_ZOOM = 32.0  # screen pixels per photo pixel

@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from isaac_gui.qt import theme
-from isaac_gui.qt.icons import icon
+from isaac_gui.qt.style import theme
+from isaac_gui.qt.style.icons import icon
 
 # What an error kind means, in words (the record's message says the rest).
 ERROR_TITLES = {

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from isaac_gui.core.geometry import PixelBox, boxes_of
 from isaac_gui.core.palette import class_colour
-from isaac_gui.qt.icons import icon
+from isaac_gui.qt.style.icons import icon
 from isaac_gui.qt.viewer.canvas import WHEEL_STEP, PhotoCanvas
 from isaac_gui.qt.viewer.chips import ClassChip, FlowLayout
 from isaac_gui.qt.viewer.errors import ErrorBanner, bold, describe_error

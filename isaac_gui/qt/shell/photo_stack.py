@@ -1,0 +1,89 @@
+"""The grid and, on demand, the photo viewer in one stack: Enter or a double-click opens a photo,
+the arrow keys step through the photos the filter shows, Escape goes back to the grid."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QStackedWidget
+
+from isaac_gui.qt.photos.filter_model import PhotoFilterModel
+from isaac_gui.qt.photos.grid import PhotoGrid
+
+
+class ViewerPane(QObject):
+    retryRequested = Signal(str)  # rel
+
+    def __init__(
+        self,
+        stack: QStackedWidget,
+        grid: PhotoGrid,
+        classes: Callable[[], Sequence[str]],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.stack = stack
+        self.grid = grid
+        self.model: PhotoFilterModel = grid.photo_model()
+        self._classes = classes
+        self.viewer: Any = None
+        self._source_row: int | None = None
+        grid.openRequested.connect(self.open)
+        self.model.source.rowsUpdated.connect(self._on_rows_updated)
+
+    @property
+    def showing(self) -> bool:
+        return self.viewer is not None and self.stack.currentWidget() is self.viewer
+
+    def _make_viewer(self) -> Any:
+        from isaac_gui.qt.viewer.widget import PhotoViewer  # noqa: PLC0415 - built on first use
+
+        viewer = PhotoViewer(self.stack)
+        viewer.previousRequested.connect(self.previous)
+        viewer.nextRequested.connect(self.next)
+        viewer.closed.connect(self.close)
+        viewer.retryRequested.connect(self.retryRequested)
+        self.stack.addWidget(viewer)
+        return viewer
+
+    def open(self, view_row: int) -> None:
+        if not 0 <= view_row < self.model.rowCount() or self.model.source.root is None:
+            return
+        if self.viewer is None:
+            self.viewer = self._make_viewer()
+        self.grid.select_view_row(view_row)
+        self._source_row = self.model.source_row(view_row)
+        self._show(self._source_row)
+        self.stack.setCurrentWidget(self.viewer)
+        self.viewer.setFocus()
+
+    def _show(self, source_row: int) -> None:
+        row = self.model.source.row_at(source_row)
+        self.viewer.show_photo(self.model.source.path_of(row), row.record(), self._classes())
+
+    def previous(self) -> None:
+        self._step(-1)
+
+    def next(self) -> None:
+        self._step(+1)
+
+    def _step(self, delta: int) -> None:
+        target = self.grid.currentIndex().row() + delta
+        if 0 <= target < self.model.rowCount():
+            self.open(target)
+
+    def close(self) -> None:
+        if self.showing:
+            self.stack.setCurrentWidget(self.grid)
+            self.grid.setFocus()
+
+    def _on_rows_updated(self, changed: list[int]) -> None:
+        """The photo on screen got its result (or was retried): show it without reloading the pixels."""
+        if self.showing and self._source_row is not None and self._source_row in set(changed):
+            self._show(self._source_row)
+
+    def shutdown(self) -> None:
+        if self.viewer is not None:
+            self.viewer.close()

@@ -1,0 +1,1 @@
+"""The look: the theme (palettes, stylesheet) and the line icons."""
