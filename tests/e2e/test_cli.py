@@ -91,6 +91,18 @@ def test_a_refused_key_exits_3_with_one_line(tmp_path, env, sim):
     assert "401" in proc.stderr
 
 
+def test_no_key_anywhere_exits_3_saying_where_a_key_goes(tmp_path, env, monkeypatch):
+    monkeypatch.delenv("PERCEPTRON_API_KEY", raising=False)
+    del env["PERCEPTRON_API_KEY"]  # and the keychain is the null backend: no key anywhere
+    generate_samples(tmp_path / "parts", 1, ["scratch"], seed=6, size=(200, 100))
+    proc = cli(
+        "run", str(tmp_path / "parts"), "--classes", "scratch", "--out", str(tmp_path / "o"), env_extra=env
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "No API key" in proc.stderr and "PERCEPTRON_API_KEY" in proc.stderr
+    assert "--api-key" not in proc.stderr
+
+
 def test_a_wrong_value_in_the_settings_file_is_one_warning_and_the_run_goes_on(tmp_path, env):
     config = Path(env["ISAAC_GUI_CONFIG_DIR"])
     config.mkdir()
