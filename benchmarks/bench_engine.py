@@ -1,4 +1,4 @@
-"""The engine against the simulator, as ratios measured in one run (issue: the engine).
+"""The engine against the simulator, as ratios measured in one run, each beside its goal.
 
     ./dev bench engine            # 300 distinct 12-megapixel photos (generated once into bench-out/)
     ./dev bench engine --quick    # 40 photos: a smoke run

@@ -1,4 +1,4 @@
-"""The desktop window under load (issue: the inspector's window), offscreen, figures beside goals.
+"""The desktop window under load, offscreen, figures beside goals.
 
     ./dev bench gui            # or: ./dev run python -m benchmarks.bench_gui
     ./dev bench gui --quick    # 10,000 photos and a 300-photo run: a smoke run

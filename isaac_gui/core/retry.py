@@ -48,9 +48,7 @@ def fatal_from(exc: BaseException, model: str) -> FatalError | None:
         )
     if isinstance(exc, sdk.AuthError):
         if getattr(exc, "code", None) == sdk.CREDENTIALS_MISSING:
-            return FatalError(
-                "no_key", "No API key: set PERCEPTRON_API_KEY, pass --api-key, or save one in Settings."
-            )
+            return FatalError("no_key", "No API key: set PERCEPTRON_API_KEY or save one in Settings.")
         return FatalError(
             "auth", "The API refused the key (401): check PERCEPTRON_API_KEY or the key saved in Settings."
         )

@@ -1,17 +1,24 @@
 """The user's preferences: a readable JSON file in the per-user config folder, and the API key in
 the operating system's keychain (never in the file, never in a log).
 
-The file is plain JSON so a user or an admin can read and edit it; unknown keys are kept, broken
-files are set aside rather than lost.
+The file is plain JSON so a user or an admin can read and edit it, which also means any value may be
+wrong. Each known key is checked on load against `RULES`: a wrong value falls back to its default with
+one warning naming the key, so one typo costs one setting, not the file. Unknown keys are kept (another
+version may use them). A file that cannot be read as a JSON object is renamed aside, never overwritten.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
+import math
 import os
-from dataclasses import asdict, dataclass, field, fields
+import reprlib
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +31,8 @@ log = logging.getLogger(__name__)
 APP_NAME = "isaac-gui"
 KEYRING_SERVICE = "isaac-gui"
 KEYRING_USER = "perceptron-api-key"
+MAX_CONCURRENCY = 64  # the most the Settings dialog offers; more rarely helps
+THEMES = ("system", "light", "dark")
 
 
 def config_dir() -> Path:
@@ -69,25 +78,28 @@ class AppSettings:
 
     @classmethod
     def load(cls, path: Path | None = None) -> AppSettings:
+        """The settings in `path`; the defaults when there is none. Never raises for the file's content."""
         path = path or config_dir() / "settings.json"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(data, dict):
-                raise ValueError("not a JSON object")
+                raise ValueError(f"it holds a JSON {type(data).__name__}, not an object")
         except FileNotFoundError:
             return cls()
-        except (OSError, ValueError):
-            with contextlib.suppress(OSError):
-                path.replace(path.with_suffix(".broken.json"))
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            _set_aside(path, exc)
             return cls()
-        known = {f.name for f in fields(cls)} - {"extra", "s3"}
-        settings = cls(**{k: v for k, v in data.items() if k in known})
-        s3 = data.get("s3")
-        if isinstance(s3, dict):
-            s3_known = {f.name for f in fields(S3Settings)}
-            settings.s3 = S3Settings(**{k: v for k, v in s3.items() if k in s3_known})
-        settings.extra = {k: v for k, v in data.items() if k not in known and k != "s3"}
-        return settings
+        where = str(path)
+        defaults, s3_defaults = cls(), S3Settings()
+        values = _checked(data, RULES, vars(defaults), where)
+        s3 = data.get("s3", {})
+        if not isinstance(s3, dict):
+            _warn(where, "s3", s3, _BadValueError("is not an object"), s3_defaults)
+            s3 = {}
+        # Unknown keys inside "s3" are not kept: that section is written whole from the S3 settings.
+        values["s3"] = S3Settings(**_checked(s3, S3_RULES, vars(s3_defaults), where, prefix="s3."))
+        extra = {k: v for k, v in data.items() if k not in RULES and k != "s3"}
+        return cls(**values, extra=extra)
 
     def save(self, path: Path | None = None) -> None:
         path = path or config_dir() / "settings.json"
@@ -101,6 +113,147 @@ class AppSettings:
 
     def remember_classes(self, classes: str, limit: int = 10) -> None:
         self.recent_class_sets = [classes, *[c for c in self.recent_class_sets if c != classes][: limit - 1]]
+
+
+class _BadValueError(Exception):
+    """Why a value cannot be used, and what to use instead (the default, unless `instead` is given)."""
+
+    def __init__(self, problem: str, instead: Any = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.instead = instead
+
+
+Rule = Callable[[Any], Any]  # the value to use, or raises _BadValueError
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _BadValueError("is not text")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _BadValueError("is not true or false")
+    return value
+
+
+def _whole(low: int, high: int | None = None) -> Rule:
+    def rule(value: Any) -> int:
+        # bool is an int in Python, but `true` in the file is a mistake, not 1.
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _BadValueError("is not a whole number")
+        if value < low or (high is not None and value > high):
+            raise _BadValueError(
+                f"is not between {low} and {high}" if high is not None else f"is less than {low}"
+            )
+        return value
+
+    return rule
+
+
+def _number(*, at_least: float | None = None, above: float | None = None) -> Rule:
+    def rule(value: Any) -> float:
+        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+            raise _BadValueError("is not a finite number")
+        if at_least is not None and value < at_least:
+            raise _BadValueError(f"is less than {at_least:g}")
+        if above is not None and value <= above:
+            raise _BadValueError(f"is not more than {above:g}")
+        return float(value)
+
+    return rule
+
+
+def _one_of(*choices: str) -> Rule:
+    def rule(value: Any) -> str:
+        if value not in choices:
+            raise _BadValueError(f"is not one of {', '.join(choices)}")
+        return str(value)
+
+    return rule
+
+
+def _texts(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise _BadValueError("is not a list")
+    kept = [item for item in value if isinstance(item, str)]
+    if len(kept) < len(value):
+        raise _BadValueError(
+            f"has {len(value) - len(kept)} entries that are not text (dropped)", instead=kept
+        )
+    return kept
+
+
+# Every value the Settings dialog writes passes. The bounds reject what no run can use (no request in
+# flight, a negative rate, a zero timeout) and what the dialog would silently clamp (over MAX_CONCURRENCY).
+RULES: dict[str, Rule] = {
+    "base_url": _text,
+    "model": _text,
+    "concurrency": _whole(1, MAX_CONCURRENCY),
+    "rpm": _number(at_least=0),  # 0: no limit
+    "max_side": _whole(0),  # 0: full size
+    "timeout_s": _number(above=0),
+    "theme": _one_of(*THEMES),
+    "recent_folders": _texts,
+    "recent_class_sets": _texts,
+}
+
+S3_RULES: dict[str, Rule] = {
+    "enabled": _flag,
+    "bucket": _text,
+    "prefix": _text,
+    "region": _text,
+    "profile": _text,
+    "endpoint_url": _text,
+    "upload_annotated": _flag,
+}
+
+
+def _checked(
+    data: Mapping[str, Any],
+    rules: Mapping[str, Rule],
+    defaults: Mapping[str, Any],
+    where: str,
+    prefix: str = "",
+) -> dict[str, Any]:
+    """The values in `data` that `rules` knows, each checked; a wrong one is replaced and warned about."""
+    values: dict[str, Any] = {}
+    for key, rule in rules.items():
+        if key not in data:
+            continue
+        try:
+            values[key] = rule(data[key])
+        except _BadValueError as unusable:
+            fallback = defaults[key] if unusable.instead is None else unusable.instead
+            _warn(where, prefix + key, data[key], unusable, fallback)
+            values[key] = fallback
+    return values
+
+
+_short = reprlib.Repr(maxstring=40, maxother=40)
+
+
+def _warn(where: str, key: str, value: Any, unusable: _BadValueError, fallback: Any) -> None:
+    log.warning("%s: %s %s %s; using %r", where, key, _short.repr(value), unusable.problem, fallback)
+
+
+def _set_aside(path: Path, problem: Exception) -> None:
+    """Rename a file that cannot be read as settings beside itself, so the next save cannot destroy it."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    names = (
+        f"{path.stem}.broken-{stamp}{'' if n == 1 else f'-{n}'}{path.suffix}" for n in itertools.count(1)
+    )
+    aside = next(path.with_name(name) for name in names if not path.with_name(name).exists())
+    try:
+        path.rename(aside)
+    except OSError as exc:
+        log.warning(
+            "%s cannot be read (%s) nor renamed to %s (%s); using the defaults", path, problem, aside, exc
+        )
+        return
+    log.warning("%s cannot be read (%s): kept as %s; using the defaults", path, problem, aside)
 
 
 def load_api_key() -> str | None:

@@ -109,6 +109,8 @@ def test_run_stopping_errors_are_not_retried_and_say_what_to_do(exc, kind):
     fatal = fatal_from(exc, "isaac-0.1")
     assert fatal is not None and fatal.kind == kind
     assert fatal.message.endswith(".") and len(fatal.message) < 160
+    # Shown by the command line and the window alike: no flag, since keys never come on the command line.
+    assert "--" not in fatal.message
 
 
 def test_bad_request_is_the_images_own_error():

@@ -91,6 +91,34 @@ def test_a_refused_key_exits_3_with_one_line(tmp_path, env, sim):
     assert "401" in proc.stderr
 
 
+def test_no_key_anywhere_exits_3_saying_where_a_key_goes(tmp_path, env, monkeypatch):
+    monkeypatch.delenv("PERCEPTRON_API_KEY", raising=False)
+    del env["PERCEPTRON_API_KEY"]  # and the keychain is the null backend: no key anywhere
+    generate_samples(tmp_path / "parts", 1, ["scratch"], seed=6, size=(200, 100))
+    proc = cli(
+        "run", str(tmp_path / "parts"), "--classes", "scratch", "--out", str(tmp_path / "o"), env_extra=env
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "No API key" in proc.stderr and "PERCEPTRON_API_KEY" in proc.stderr
+    assert "--api-key" not in proc.stderr
+
+
+def test_a_wrong_value_in_the_settings_file_is_one_warning_and_the_run_goes_on(tmp_path, env):
+    config = Path(env["ISAAC_GUI_CONFIG_DIR"])
+    config.mkdir()
+    (config / "settings.json").write_text(
+        '{"concurrency": "lots", "recent_folders": "abc"}', encoding="utf-8"
+    )
+    generate_samples(tmp_path / "parts", 2, ["scratch"], seed=5, size=(200, 100))
+    proc = cli(
+        "run", str(tmp_path / "parts"), "--classes", "scratch", "--out", str(tmp_path / "o"), env_extra=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    warned = [line for line in proc.stderr.splitlines() if "settings.json" in line]
+    assert len(warned) == 2 and "concurrency" in warned[0] and "recent_folders" in warned[1]
+    assert len(results(tmp_path / "o")) == 2
+
+
 def test_sigkill_mid_run_then_the_same_command_resumes_to_exactly_one_result_each(tmp_path, env, sim):
     sim.update(latency_median_s=0.15, latency_jitter_s=0.05)
     generate_samples(tmp_path / "parts", 40, ["scratch", "dent"], seed=4, size=(320, 240))
