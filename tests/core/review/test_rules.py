@@ -111,16 +111,19 @@ def test_a_malformed_detection_is_not_counted():
 
 
 def test_the_default_rules_are_the_issue_example():
-    assert RuleSet(
-        rules=(
-            AnyRule("crack", verdict="fail"),
-            CountRule("scratch", more_than=2, verdict="fail"),
-            AreaRule("scratch", percent=5, verdict="fail"),
-        ),
-        no_detection="pass",
-        on_error="hold",
-        otherwise="pass",
-    ) == DEFAULT_RULES
+    assert (
+        RuleSet(
+            rules=(
+                AnyRule("crack", verdict="fail"),
+                CountRule("scratch", more_than=2, verdict="fail"),
+                AreaRule("scratch", percent=5, verdict="fail"),
+            ),
+            no_detection="pass",
+            on_error="hold",
+            otherwise="pass",
+        )
+        == DEFAULT_RULES
+    )
 
 
 def test_rules_round_trip_through_a_readable_toml_file(tmp_path):
