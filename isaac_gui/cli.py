@@ -3,7 +3,8 @@
 
 Exit status: 0 when every photo reached a final state (some may be per-image errors), 2 for wrong
 usage, 3 when the service stopped the run (key, quota, model), 130 when stopped with Ctrl-C
-(run the same command again to continue), 1 for anything unexpected.
+(run the same command again to continue), 1 for anything unexpected. `audit` exits 0 when the
+review trail is intact and 4 when an entry was edited, deleted or moved.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from isaac_gui.core.settings import AppSettings, load_api_key
 from isaac_gui.core.stats import Snapshot, format_duration, format_ms
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SERVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_TAMPERED = 4
 
 
 class UsageError(Exception):
@@ -155,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--image-format", choices=("jpg", "png"), default="jpg", help="annotated image format"
     )
+
+    audit = sub.add_parser("audit", help="print a run's review trail and check it was not altered")
+    audit.add_argument("results", type=Path, help="the run's output folder (holding journal.sqlite)")
     return parser
 
 
@@ -282,6 +287,40 @@ def export_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> 
     return EXIT_OK
 
 
+def audit_command(args: argparse.Namespace, *, stream: TextIO = sys.stdout) -> int:
+    """One line per review entry, then whether the hash chain is intact (exit 0) or which entry
+    was edited, deleted or moved (exit 4)."""
+    from isaac_gui.core.review.audit import AuditTrail, Entry, canonical_json  # noqa: PLC0415
+
+    def value(v: object) -> str:
+        return "-" if v is None else canonical_json(v)
+
+    def line(e: Entry) -> str:
+        target = f" {e.box}" if e.box else ""
+        ref = f" #{e.ref}" if e.ref is not None else ""
+        why = f"  reason: {e.reason}" if e.reason else ""
+        return (
+            f"#{e.seq} {e.at} {e.who} {e.photo} [{e.answer[:12]}] "
+            f"{e.action}{ref}{target}: {value(e.old)} -> {value(e.new)}{why}"
+        )
+
+    try:
+        trail = AuditTrail(args.results, read_only=True)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        for entry in trail.entries():
+            stream.write(line(entry) + "\n")
+        check = trail.verify()
+    finally:
+        trail.close()
+    if check.intact:
+        stream.write(f"intact ({check.entries} entries, last hash {check.last_hash})\n")
+        return EXIT_OK
+    stream.write(f"BROKEN: {check.message} ({check.entries} entries left)\n")
+    return EXIT_TAMPERED
+
+
 def demo_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int:
     import tempfile  # noqa: PLC0415
 
@@ -320,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return export_command(args)
         if args.command == "demo":
             return demo_command(args)
+        if args.command == "audit":
+            return audit_command(args)
         parser.print_help()
         return EXIT_USAGE
     except UsageError as exc:
