@@ -29,23 +29,64 @@ from PySide6.QtWidgets import (
 from isaac_gui.qt.style import theme
 from isaac_gui.qt.viewer.items import BoxItem, PhotoItem
 
+GRAB_PX = 6.0  # how close to a selected box's edge a press grabs the edge, in screen pixels
+
 MAX_ZOOM = 32.0  # screen pixels per photo pixel
 WHEEL_STEP = 2 ** (1 / 4)  # one wheel notch; four notches double the size
-_FORWARDED_KEYS = {
-    Qt.Key.Key_Left,
-    Qt.Key.Key_Right,
-    Qt.Key.Key_Escape,
-    Qt.Key.Key_F,
-    Qt.Key.Key_1,
-    Qt.Key.Key_0,
-    Qt.Key.Key_Plus,
-    Qt.Key.Key_Equal,
-    Qt.Key.Key_Minus,
-}
+_VIEW_KEYS = {
+    Qt.Key.Key_Up,
+    Qt.Key.Key_Down,
+    Qt.Key.Key_PageUp,
+    Qt.Key.Key_PageDown,
+}  # scroll; others: the viewer
+
+
+def _edges_at(item: BoxItem, point: QPointF, grab: float) -> tuple[bool, bool, bool, bool] | None:
+    """Which edges of `item` (left, top, right, bottom) a press at `point` takes; all four is a move;
+    None when the press is not on the box."""
+    r = item.rect()
+    if not r.adjusted(-grab, -grab, grab, grab).contains(point):
+        return None
+    left, right = abs(point.x() - r.left()) <= grab, abs(point.x() - r.right()) <= grab
+    top, bottom = abs(point.y() - r.top()) <= grab, abs(point.y() - r.bottom()) <= grab
+    if not (left or right or top or bottom):
+        return (True, True, True, True) if r.contains(point) else None
+    return left, top, right, bottom
+
+
+class _Drag:
+    """A press on a selected box's edge, corner or inside, followed until release."""
+
+    def __init__(self, item: BoxItem, edges: tuple[bool, bool, bool, bool], start: QPointF) -> None:
+        self.item, self.edges, self.start = item, edges, start
+        self.original = item.rect()
+
+    def rect_at(self, point: QPointF, frame: QRectF) -> QRectF:
+        dx, dy = point.x() - self.start.x(), point.y() - self.start.y()
+        r = QRectF(self.original)
+        if all(self.edges):  # a move keeps the size and stays inside the photo
+            dx = min(max(dx, frame.left() - r.left()), frame.right() - r.right())
+            dy = min(max(dy, frame.top() - r.top()), frame.bottom() - r.bottom())
+            return r.translated(dx, dy)
+        left, top, right, bottom = self.edges
+        if left:
+            r.setLeft(r.left() + dx)
+        if right:
+            r.setRight(r.right() + dx)
+        if top:
+            r.setTop(r.top() + dy)
+        if bottom:
+            r.setBottom(r.bottom() + dy)
+        return r.normalized().intersected(frame)
 
 
 class PhotoCanvas(QGraphicsView):
+    """Zoom and pan; with review on, also select a box, drag its edges or move it, and draw a box."""
+
     zoomChanged = Signal(float)  # screen pixels per photo pixel
+    boxSelected = Signal(str)  # the box's id, "" for none
+    boxReshaped = Signal(str, QRectF)  # id, the new rect in photo pixels (on release)
+    boxDrawn = Signal(QRectF)  # a new box in photo pixels (on release)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +106,12 @@ class PhotoCanvas(QGraphicsView):
         self._boxes: list[BoxItem] = []
         self._fit_mode = True
         self._pinch_last = 1.0
+        self._selected: BoxItem | None = None
+        self._drag: _Drag | None = None
+        self._drawing = False  # B: the next drag draws a box
+        self._draw_start: QPointF | None = None
+        self._draw_item: BoxItem | None = None
+        self.editable = True  # box selection and editing; off while a photo has no answer
         self._message = QLabel(self.viewport())
         self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._message.setWordWrap(True)
@@ -78,6 +125,9 @@ class PhotoCanvas(QGraphicsView):
         self.scene().clear()
         self._photo = None
         self._boxes = []
+        self._selected = None
+        self._drag = None
+        self.cancel_drawing()
 
     def set_frame(self, width: int, height: int) -> PhotoItem:
         """Start a new photo of `width` x `height` scene pixels (the record's frame)."""
@@ -93,12 +143,153 @@ class PhotoCanvas(QGraphicsView):
         return self._photo
 
     def set_boxes(self, boxes: Iterable[BoxItem]) -> None:
+        """Replace the boxes; the box selected before stays selected when its id is still there."""
+        keep = self._selected.box_id if self._selected is not None else ""
         for item in self._boxes:
             self.scene().removeItem(item)
         self._boxes = list(boxes)
+        self._selected = None
+        self._drag = None
         for item in self._boxes:
             self.scene().addItem(item)
+            if keep and item.box_id == keep:
+                item.set_selected(True)
+                self._selected = item
         self._after_zoom()
+        if keep and self._selected is None:
+            self.boxSelected.emit("")
+
+    # --- selection and editing -----------------------------------------------------------------
+
+    def selected_box(self) -> BoxItem | None:
+        return self._selected
+
+    def select_box(self, box_id: str) -> None:
+        chosen = next((b for b in self._boxes if b.box_id == box_id and b.isVisible()), None)
+        if chosen is self._selected:
+            return
+        if self._selected is not None:
+            self._selected.set_selected(False)
+        self._selected = chosen
+        if chosen is not None:
+            chosen.set_selected(True)
+            self.ensureVisible(chosen.rect(), 24, 24)
+        self.boxSelected.emit(chosen.box_id if chosen is not None else "")
+
+    def cycle_selection(self, step: int = 1) -> None:
+        """Tab / Shift+Tab: the next visible box, left to right, top to bottom, wrapping round."""
+        shown = sorted((b for b in self._boxes if b.isVisible()), key=lambda b: (b.rect().y(), b.rect().x()))
+        if not shown:
+            return
+        at = shown.index(self._selected) if self._selected in shown else (-1 if step > 0 else 0)
+        self.select_box(shown[(at + step) % len(shown)].box_id)
+
+    def zoom_to_box(self, item: BoxItem) -> None:
+        """Z: the box fills most of the view, with some photo around it."""
+        r = item.rect()
+        pad = max(r.width(), r.height()) * 0.35 + 8
+        target = r.adjusted(-pad, -pad, pad, pad)
+        view = self.viewport().rect()
+        scale = min(view.width() / target.width(), view.height() / target.height())
+        self._fit_mode = False
+        self._set_zoom(min(max(scale, self._min_zoom()), MAX_ZOOM))
+        self.centerOn(r.center())
+        self._after_zoom()
+
+    def start_drawing(self) -> None:
+        """B: the next press and drag draws a new box (Escape cancels)."""
+        if self._photo is None:
+            return
+        self._drawing = True
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        self.setDragMode(QGraphicsView.DragMode.NoDrag)
+
+    def is_drawing(self) -> bool:
+        return self._drawing
+
+    def cancel_drawing(self) -> None:
+        if self._draw_item is not None:
+            self.scene().removeItem(self._draw_item)
+        self._drawing = False
+        self._draw_start = None
+        self._draw_item = None
+        self.viewport().unsetCursor()
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+
+    def _frame(self) -> QRectF:
+        return self._photo.boundingRect() if self._photo is not None else QRectF()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self._photo is None:
+            super().mousePressEvent(event)
+            return
+        point = self.mapToScene(event.position().toPoint())
+        if self._drawing:
+            self._draw_start = point
+            event.accept()
+            return
+        if self.editable:
+            grab = GRAB_PX / max(self.zoom(), 1e-6)
+            selected = self._selected
+            edges = _edges_at(selected, point, grab) if selected is not None else None
+            if selected is not None and edges is not None:
+                self._drag = _Drag(selected, edges, point)
+                event.accept()
+                return
+            hit = self._box_at(point)
+            if hit is not None:
+                self.select_box(hit.box_id)
+                self._drag = _Drag(hit, (True, True, True, True), point)
+                event.accept()
+                return
+            if selected is not None:
+                self.select_box("")
+        super().mousePressEvent(event)
+
+    def _box_at(self, point: QPointF) -> BoxItem | None:
+        """The smallest visible box under `point` (a small box inside a big one stays reachable)."""
+        under = [b for b in self._boxes if b.isVisible() and b.rect().contains(point)]
+        return min(under, key=lambda b: b.rect().width() * b.rect().height()) if under else None
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        point = self.mapToScene(event.position().toPoint())
+        if self._draw_start is not None:
+            rect = QRectF(self._draw_start, point).normalized().intersected(self._frame())
+            if self._draw_item is None:
+                from isaac_gui.core.geometry import PixelBox  # noqa: PLC0415
+
+                self._draw_item = BoxItem(PixelBox("", 0, 0, 0, 0), (255, 255, 255), "", state="added")
+                self._draw_item.label.hide()
+                self.scene().addItem(self._draw_item)
+                self._draw_item.set_view_scale(self.zoom())
+            self._draw_item.set_rect(rect)
+            event.accept()
+            return
+        if self._drag is not None:
+            self._drag.item.set_rect(self._drag.rect_at(point, self._frame()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._draw_start is not None:
+            rect = self._draw_item.rect() if self._draw_item is not None else QRectF()
+            self.cancel_drawing()
+            if rect.width() >= 2 and rect.height() >= 2:
+                self.boxDrawn.emit(rect)
+            event.accept()
+            return
+        if self._drag is not None:
+            drag, self._drag = self._drag, None
+            rect = drag.item.rect()
+            if rect != drag.original:
+                self.boxReshaped.emit(drag.item.box_id, rect)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        return False  # Tab cycles the boxes instead of moving the focus
 
     def box_items(self) -> list[BoxItem]:
         return list(self._boxes)
@@ -170,7 +361,7 @@ class PhotoCanvas(QGraphicsView):
 
     def _after_zoom(self) -> None:
         scale = self.zoom()
-        for item in self._boxes:
+        for item in [*self._boxes, *([self._draw_item] if self._draw_item is not None else [])]:
             item.set_view_scale(scale)
             # No room above the box inside the photo: put its label just inside.
             item.label.set_inside(item.box.y1 * scale < item.label.height + 1)
@@ -228,8 +419,8 @@ class PhotoCanvas(QGraphicsView):
         super().mouseDoubleClickEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in _FORWARDED_KEYS:
-            event.ignore()  # the viewer handles these (previous/next, fit, 1:1, close)
+        if event.key() not in _VIEW_KEYS:
+            event.ignore()  # the viewer's keys (photos, verdicts, boxes, zoom)
             return
         super().keyPressEvent(event)
 

@@ -71,44 +71,110 @@ class PhotoItem(QGraphicsItem):
         painter.drawImage(exposed, image, source)
 
 
-class BoxItem(QGraphicsItem):
-    """One detection: a rectangle in the class colour, a thin dark halo for contrast on any photo."""
+MODEL, ACCEPTED, REJECTED, ADDED = "model", "accepted", "rejected", "added"
+_MARKS = {MODEL: "", ACCEPTED: "\u2713 ", REJECTED: "\u2715 ", ADDED: "+ "}
+HANDLE_PX = 8.0  # a selected box's handles, in screen pixels
 
-    def __init__(self, box: PixelBox, colour: tuple[int, int, int], class_key: str) -> None:
+
+class BoxItem(QGraphicsItem):
+    """One box: a rectangle in the class colour over a dark halo, so it shows on any photo.
+
+    `state` is the inspector's word on it: `model` (not judged yet), `accepted`, `rejected` (muted and
+    dashed, still there to be restored) or `added` (drawn by the inspector). A selected box is drawn
+    wider, with handles at its corners and edges.
+    """
+
+    def __init__(
+        self,
+        box: PixelBox,
+        colour: tuple[int, int, int],
+        class_key: str,
+        *,
+        box_id: str = "",
+        state: str = MODEL,
+    ) -> None:
         super().__init__()
         self.box = box
+        self.box_id = box_id
         self.class_key = class_key  # casefolded mention, what the class toggles match on
         self.colour = QColor(*colour)
+        self.state = state
+        self.selected = False
         # Corners are inclusive pixel indices: the box covers x1..x2 whole pixels.
         self._rect = QRectF(box.x1, box.y1, box.x2 - box.x1 + 1, box.y2 - box.y1 + 1)
-        self._halo = QPen(QColor(0, 0, 0, 80), 4)
-        self._halo.setCosmetic(True)
-        self._halo.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-        self._pen = QPen(self.colour, 2)
-        self._pen.setCosmetic(True)
-        self._pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        self._scale = 1.0
         self.setZValue(10)
-        self.setToolTip(
-            f"{box.mention}\n{box.x2 - box.x1 + 1} × {box.y2 - box.y1 + 1} px at ({box.x1}, {box.y1})"
-        )
         self.label = LabelItem(box.mention, colour, self)
+        self._restyle()
 
     def rect(self) -> QRectF:
         return QRectF(self._rect)
 
+    def set_rect(self, rect: QRectF) -> None:
+        """Move or resize while the inspector drags (the record changes on release)."""
+        self.prepareGeometryChange()
+        self._rect = QRectF(rect)
+        self.label.setPos(self._rect.topLeft())
+        self._update_tip()
+
+    def set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self._restyle()
+
+    def set_selected(self, selected: bool) -> None:
+        if selected != self.selected:
+            self.selected = selected
+            self.setZValue(15 if selected else 12 if self.state == ADDED else 10)
+            self._restyle()
+
+    def _restyle(self) -> None:
+        muted = self.state == REJECTED
+        colour = QColor(self.colour)
+        if muted:
+            colour.setAlpha(150)
+        width = 3.0 if self.selected else 2.0
+        self._halo = QPen(QColor(0, 0, 0, 50 if muted else 110), width + 2.5)
+        self._pen = QPen(colour, width)
+        if muted:
+            self._pen.setStyle(Qt.PenStyle.DashLine)
+        for pen in (self._halo, self._pen):
+            pen.setCosmetic(True)
+            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        self.label.set_text(_MARKS.get(self.state, "") + self.box.mention, muted)
+        self._update_tip()
+        self.update()
+
+    def _update_tip(self) -> None:
+        r = self._rect
+        words = {ACCEPTED: "accepted", REJECTED: "rejected", ADDED: "drawn by the inspector"}.get(self.state)
+        self.setToolTip(
+            f"{self.box.mention}{f' ({words})' if words else ''}\n"
+            f"{round(r.width())} × {round(r.height())} px at ({round(r.x())}, {round(r.y())})"
+        )
+
     def boundingRect(self) -> QRectF:
-        # Cosmetic pens are drawn outside the rect by up to 2 device pixels; this margin, in scene
-        # units, is refreshed by the view on zoom so repaints never leave trails.
+        # Cosmetic pens and the handles reach outside the rect by a few device pixels; this margin, in
+        # scene units, is refreshed by the view on zoom so repaints never leave trails.
         m = self._margin
         return self._rect.adjusted(-m, -m, m, m)
 
-    _margin = 4.0
+    _margin = 6.0
 
     def set_view_scale(self, scale: float) -> None:
-        margin = 4.0 / max(scale, 1e-6)
+        self._scale = max(scale, 1e-6)
+        margin = (HANDLE_PX / 2 + 3.0) / self._scale
         if abs(margin - self._margin) > 1e-9:
             self.prepareGeometryChange()
             self._margin = margin
+
+    def handle_rects(self) -> list[QRectF]:
+        """The eight handles of a selected box, in scene units (corners first)."""
+        r, size = self._rect, HANDLE_PX / self._scale
+        xs, ys = (r.left(), r.center().x(), r.right()), (r.top(), r.center().y(), r.bottom())
+        points = [(xs[0], ys[0]), (xs[2], ys[0]), (xs[0], ys[2]), (xs[2], ys[2])]
+        points += [(xs[1], ys[0]), (xs[1], ys[2]), (xs[0], ys[1]), (xs[2], ys[1])]
+        return [QRectF(x - size / 2, y - size / 2, size, size) for x, y in points]
 
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
@@ -118,6 +184,13 @@ class BoxItem(QGraphicsItem):
         painter.drawRect(self._rect)
         painter.setPen(self._pen)
         painter.drawRect(self._rect)
+        if self.selected:
+            edge = QPen(QColor(0, 0, 0, 160), 1)
+            edge.setCosmetic(True)
+            painter.setPen(edge)
+            painter.setBrush(QColor(255, 255, 255))
+            for handle in self.handle_rects():
+                painter.drawRect(handle)
 
 
 class LabelItem(QGraphicsItem):
@@ -144,9 +217,19 @@ class LabelItem(QGraphicsItem):
             metrics.height() + 2 * self.PADDING_Y,
         )
         self._ascent = metrics.ascent()
+        self._metrics = metrics
         self._inside = False
         self.setPos(QPointF(parent.box.x1, parent.box.y1))
         self.setZValue(20)
+
+    def set_text(self, text: str, muted: bool = False) -> None:
+        self.prepareGeometryChange()
+        self.text = text
+        self._size = (
+            self._metrics.horizontalAdvance(text) + 2 * self.PADDING_X,
+            self._metrics.height() + 2 * self.PADDING_Y,
+        )
+        self.setOpacity(0.6 if muted else 1.0)
 
     @property
     def height(self) -> float:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -19,12 +19,24 @@ from PySide6.QtWidgets import (
 
 from isaac_gui.core.geometry import PixelBox, boxes_of
 from isaac_gui.core.palette import class_colour
+from isaac_gui.core.review.corrections import Review
 from isaac_gui.qt.style.icons import icon
 from isaac_gui.qt.viewer.canvas import WHEEL_STEP, PhotoCanvas
 from isaac_gui.qt.viewer.chips import ClassChip, FlowLayout
 from isaac_gui.qt.viewer.errors import ErrorBanner, bold, describe_error
-from isaac_gui.qt.viewer.items import BoxItem
+from isaac_gui.qt.viewer.items import ACCEPTED, ADDED, MODEL, REJECTED, BoxItem
 from isaac_gui.qt.viewer.loader import Decoded, PhotoLoader
+from isaac_gui.qt.viewer.pickers import KeySheet, ask_class, ask_reason
+from isaac_gui.qt.viewer.verdict_bar import WORDS, VerdictBar
+
+_VERDICT_OF_KEY = {Qt.Key.Key_P: "pass", Qt.Key.Key_F: "fail", Qt.Key.Key_H: "hold"}
+_SHOWN_STATE = {"pending": MODEL, "accepted": ACCEPTED, "rejected": REJECTED, "added": ADDED}
+DEFAULT_REASONS = (
+    "Defect below the limit",
+    "Not a defect (reflection, dust)",
+    "Needs a second look",
+    "Other",
+)
 
 
 def _int(value: Any) -> int | None:
@@ -44,8 +56,14 @@ def _tool_button(name: str, tip: str, parent: QWidget) -> QToolButton:
 class PhotoViewer(QWidget):
     """Shows one photo; the shell feeds it with `show_photo` and listens to its signals.
 
-    Keys: Left/Right previous/next, F or Ctrl+0 fit, 1 or Ctrl+1 one-to-one, +/- zoom,
-    R retry (error records), Escape closes (a window) or asks to be closed (embedded).
+    Keys (`?` shows them all): Left/Right or J/K previous/next, N the next photo without a verdict,
+    P/F/H the verdict and Enter to confirm the proposed one, Tab to select a box, A accept, Delete
+    reject or restore, B draw, C change its class, Z zoom to it, Space hide the boxes, Ctrl+Z and
+    Ctrl+Shift+Z undo and redo, 0 or Ctrl+0 fit, 1 or Ctrl+1 one-to-one, +/- zoom, R retry
+    (error records), Escape deselects, then closes (a window) or asks to be closed (embedded).
+
+    Review goes out as requests (`verdictRequested`, `boxRequested`, `undoRequested`, ...); the
+    state comes back through `show_review`, so what is drawn is always what the trail says.
     """
 
     previousRequested = Signal()
@@ -53,6 +71,11 @@ class PhotoViewer(QWidget):
     retryRequested = Signal(str)  # the record's `image` (path relative to the run's folder)
     closed = Signal()
     loaded = Signal(Path)  # the photo is on screen at full resolution (tests, the shell's busy cursor)
+    verdictRequested = Signal(str, str)  # verdict, reason ("" confirms the proposal)
+    boxRequested = Signal(str, str, object)  # action (accept/reject/restore/move/class/add), box id, payload
+    undoRequested = Signal()
+    redoRequested = Signal()
+    nextUndecidedRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +88,10 @@ class PhotoViewer(QWidget):
         self._chips: dict[str, ClassChip] = {}
         self._frame_from_record = False
         self._error_text: str | None = None
+        self._review: Review | None = None
+        self.reasons: tuple[str, ...] = DEFAULT_REASONS  # the override reasons, from Settings
+        self.review_enabled = True
+        self._overlays = True  # Space hides every box for a clean look at the part
 
         self._loader = PhotoLoader(self)
         self._loader.previewReady.connect(self._on_preview)
@@ -73,16 +100,21 @@ class PhotoViewer(QWidget):
 
         self.canvas = PhotoCanvas(self)
         self.canvas.zoomChanged.connect(self._on_zoom_changed)
+        self.canvas.boxReshaped.connect(self._on_box_reshaped)
+        self.canvas.boxDrawn.connect(self._on_box_drawn)
+        self.canvas.boxSelected.connect(lambda _id: self._update_text())
 
         # top bar: navigation, the file name, zoom controls
-        self.previous_button = _tool_button("previous", "Previous photo (Left)", self)
+        self.previous_button = _tool_button("previous", "Previous photo (Left, K)", self)
         self.previous_button.clicked.connect(self.previousRequested)
-        self.next_button = _tool_button("next", "Next photo (Right)", self)
+        self.next_button = _tool_button("next", "Next photo (Right, J)", self)
         self.next_button.clicked.connect(self.nextRequested)
         self.title = QLabel(self)
         self.title.setProperty("role", "section")
         bold(self.title)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.position = QLabel(self)  # "12 of 240"
+        self.position.setProperty("role", "muted")
         self.zoom_out_button = _tool_button("zoom-out", "Zoom out (−)", self)
         self.zoom_out_button.clicked.connect(lambda: self.canvas.zoom_by(1 / WHEEL_STEP**2))
         self.zoom_label = QLabel("–", self)
@@ -91,7 +123,7 @@ class PhotoViewer(QWidget):
         self.zoom_label.setProperty("role", "muted")
         self.zoom_in_button = _tool_button("zoom-in", "Zoom in (+)", self)
         self.zoom_in_button.clicked.connect(lambda: self.canvas.zoom_by(WHEEL_STEP**2))
-        self.fit_button = _tool_button("zoom-fit", "Fit the photo to the window (F, Ctrl+0)", self)
+        self.fit_button = _tool_button("zoom-fit", "Fit the photo to the window (0, Ctrl+0)", self)
         self.fit_button.setCheckable(True)
         self.fit_button.clicked.connect(self.fit)
         self.actual_button = _tool_button(
@@ -109,6 +141,8 @@ class PhotoViewer(QWidget):
         top.addWidget(self.next_button)
         top.addSpacing(8)
         top.addWidget(self.title, 1)
+        top.addWidget(self.position)
+        top.addSpacing(8)
         top.addWidget(self.zoom_out_button)
         top.addWidget(self.zoom_label)
         top.addWidget(self.zoom_in_button)
@@ -121,6 +155,11 @@ class PhotoViewer(QWidget):
         self.chip_row = QWidget(self)
         self._chip_layout = FlowLayout(self.chip_row, spacing=6)
         self.chip_row.hide()
+
+        self.verdict_bar = VerdictBar(self)
+        self.verdict_bar.verdictChosen.connect(self.choose_verdict)
+        self.verdict_bar.confirmRequested.connect(self.confirm)
+        self.verdict_bar.hide()
 
         self.banner = ErrorBanner(self)
         self.banner.retryClicked.connect(self._retry)
@@ -145,6 +184,7 @@ class PhotoViewer(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(top)
+        layout.addWidget(self.verdict_bar)
         layout.addLayout(header)
         layout.addWidget(self.canvas, 1)
         layout.addLayout(bottom)
@@ -161,6 +201,8 @@ class PhotoViewer(QWidget):
         self._record = record
         self._classes = tuple(classes)
         self._error_text = None
+        if not same_photo:
+            self._review = None
         width, height = self._record_frame(record)
         if same_photo:
             # The record changed (done, retried): keep the pixels, redo everything else.
@@ -182,6 +224,17 @@ class PhotoViewer(QWidget):
 
     def record(self) -> dict[str, Any] | None:
         return self._record
+
+    def show_review(self, review: Review | None) -> None:
+        """The photo's corrected boxes and verdict, as the trail says (None: no review yet)."""
+        self._review = review
+        self._show_record()
+
+    def review(self) -> Review | None:
+        return self._review
+
+    def set_position(self, number: int, total: int) -> None:
+        self.position.setText(f"{number:,} of {total:,}" if total else "")
 
     def path(self) -> Path | None:
         return self._path
@@ -206,7 +259,93 @@ class PhotoViewer(QWidget):
             chip.setChecked(visible)
         for item in self.canvas.box_items():
             if item.class_key == key:
-                item.setVisible(visible)
+                item.setVisible(visible and self._overlays)
+
+    def toggle_overlays(self) -> None:
+        """Space: every box hidden, for a clean look at the part; again, they come back."""
+        self._overlays = not self._overlays
+        for item in self.canvas.box_items():
+            item.setVisible(self._overlays and item.class_key not in self._hidden)
+        if not self._overlays:
+            self.canvas.select_box("")
+
+    def overlays_shown(self) -> bool:
+        return self._overlays
+
+    # --- review ------------------------------------------------------------------------------
+
+    def confirm(self) -> None:
+        if self._can_decide():
+            self.verdictRequested.emit("", "")
+
+    def choose_verdict(self, verdict: str) -> None:
+        """P/F/H: the proposed verdict is a confirmation; another asks why (a digit, or typed)."""
+        if not self._can_decide():
+            return
+        assert self._review is not None
+        current = self._review.verdict
+        if verdict == current.proposed and not current.overridden:
+            self.verdictRequested.emit("", "")
+            return
+        if verdict == current.verdict:
+            self.verdict_bar.show_review(self._review)  # a second press changes nothing
+            return
+        reason = ask_reason(WORDS[verdict].lower(), self.reasons, self)
+        if reason:
+            self.verdictRequested.emit(verdict, reason)
+        else:
+            self.verdict_bar.show_review(self._review)  # the button's check mark goes back
+
+    def _can_decide(self) -> bool:
+        return self.review_enabled and self._review is not None
+
+    def _selected_id(self) -> str:
+        item = self.canvas.selected_box()
+        return item.box_id if item is not None else ""
+
+    def _judge_selected(self, action: str) -> None:
+        item = self.canvas.selected_box()
+        if item is None or not self.canvas.editable:
+            return
+        if action == "reject" and item.state == REJECTED:
+            action = "restore"
+        if action == "accept" and item.state in (ACCEPTED, ADDED, REJECTED):
+            return
+        self.boxRequested.emit(action, item.box_id, None)
+
+    def _change_class(self) -> None:
+        item = self.canvas.selected_box()
+        if item is None or not self.canvas.editable:
+            return
+        mention = ask_class(self._classes, self, current=item.box.mention)
+        if mention and mention.casefold() != item.box.mention.casefold():
+            self.boxRequested.emit("class", item.box_id, mention)
+
+    def _on_box_reshaped(self, box_id: str, rect: QRectF) -> None:
+        self.boxRequested.emit("move", box_id, self._pixel_box(rect, ""))
+
+    def _on_box_drawn(self, rect: QRectF) -> None:
+        mention = ask_class(self._classes, self)
+        if mention:
+            self.boxRequested.emit("add", "", self._pixel_box(rect, mention))
+
+    def _pixel_box(self, rect: QRectF, mention: str) -> PixelBox:
+        """Scene rect -> inclusive pixel corners, inside the photo."""
+        item = self.canvas.photo_item()
+        width = int(item.boundingRect().width()) if item is not None else 1
+        height = int(item.boundingRect().height()) if item is not None else 1
+        x1 = min(max(round(rect.left()), 0), width - 1)
+        y1 = min(max(round(rect.top()), 0), height - 1)
+        x2 = min(max(round(rect.right()) - 1, x1), width - 1)
+        y2 = min(max(round(rect.bottom()) - 1, y1), height - 1)
+        return PixelBox(mention, x1, y1, x2, y2)
+
+    def show_keys(self) -> None:
+        sheet = KeySheet(self)
+        try:
+            sheet.exec()
+        finally:
+            sheet.deleteLater()
 
     def fit(self) -> None:
         self.canvas.fit()
@@ -228,18 +367,38 @@ class PhotoViewer(QWidget):
             return None, None
         return _int(record.get("width")), _int(record.get("height"))
 
+    def _answered(self) -> bool:
+        return bool(self._record) and self._record.get("status") == "ok"  # type: ignore[union-attr]
+
     def _boxes(self) -> list[PixelBox]:
-        if not self._record or self._record.get("status") != "ok":
+        if not self._answered():
             return []
+        assert self._record is not None
         return boxes_of(self._record)
 
     def _show_record(self) -> None:
         boxes = self._boxes()
         items = []
-        for box in boxes:
-            item = BoxItem(box, class_colour(self._classes, box.mention), box.mention.casefold())
-            item.setVisible(item.class_key not in self._hidden)
+        if self._review is not None and self._answered():
+            shown = [(b.box, b.id, _SHOWN_STATE[b.status]) for b in self._review.boxes]
+        else:
+            shown = [(box, f"m{index}", MODEL) for index, box in enumerate(boxes)]
+        for box, box_id, state in shown:
+            item = BoxItem(
+                box,
+                class_colour(self._classes, box.mention),
+                box.mention.casefold(),
+                box_id=box_id,
+                state=state,
+            )
+            item.setVisible(self._overlays and item.class_key not in self._hidden)
             items.append(item)
+        boxes = [box for box, _id, state in shown if state != REJECTED]
+        self.verdict_bar.setVisible(
+            self.review_enabled and self._record is not None and self._review is not None
+        )
+        self.verdict_bar.show_review(self._review)
+        self.canvas.editable = self.review_enabled and self._answered() and self._review is not None
         if self.canvas.photo_item() is not None:  # else the frame arrives with the pixels
             self.canvas.set_boxes(items)
         self._build_chips(boxes)
@@ -387,11 +546,43 @@ class PhotoViewer(QWidget):
         ctrl = bool(
             event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier)
         )
-        if key == Qt.Key.Key_Left:
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if ctrl and (key == Qt.Key.Key_Y or (key == Qt.Key.Key_Z and shift)):
+            self.redoRequested.emit()
+        elif ctrl and key == Qt.Key.Key_Z:
+            self.undoRequested.emit()
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_K):
             self.previousRequested.emit()
-        elif key == Qt.Key.Key_Right:
+        elif key in (Qt.Key.Key_Right, Qt.Key.Key_J):
             self.nextRequested.emit()
-        elif key == Qt.Key.Key_F or (ctrl and key == Qt.Key.Key_0):
+        elif key == Qt.Key.Key_N:
+            self.nextUndecidedRequested.emit()
+        elif key in (Qt.Key.Key_P, Qt.Key.Key_F, Qt.Key.Key_H) and not ctrl:
+            self.choose_verdict(_VERDICT_OF_KEY[Qt.Key(key)])
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.confirm()
+        elif key == Qt.Key.Key_Tab:
+            self.canvas.cycle_selection(+1)
+        elif key == Qt.Key.Key_Backtab:
+            self.canvas.cycle_selection(-1)
+        elif key == Qt.Key.Key_A and not ctrl:
+            self._judge_selected("accept")
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self._judge_selected("reject")
+        elif key == Qt.Key.Key_B and self.canvas.editable:
+            self.canvas.start_drawing()
+        elif key == Qt.Key.Key_C and not ctrl:
+            self._change_class()
+        elif key == Qt.Key.Key_Z:
+            selected = self.canvas.selected_box()
+            if selected is not None:
+                self.canvas.zoom_to_box(selected)
+                self._update_zoom_buttons()
+        elif key == Qt.Key.Key_Space:
+            self.toggle_overlays()
+        elif key == Qt.Key.Key_Question:
+            self.show_keys()
+        elif key == Qt.Key.Key_0:
             self.fit()
         elif key == Qt.Key.Key_1:
             self.actual_size()
@@ -402,7 +593,12 @@ class PhotoViewer(QWidget):
         elif key == Qt.Key.Key_R and self.banner.isVisible() and self.banner.retry.isEnabled():
             self._retry()
         elif key == Qt.Key.Key_Escape:
-            self._request_close()
+            if self.canvas.is_drawing():
+                self.canvas.cancel_drawing()
+            elif self.canvas.selected_box() is not None:
+                self.canvas.select_box("")
+            else:
+                self._request_close()
         else:
             super().keyPressEvent(event)
             return

@@ -1,0 +1,178 @@
+"""The window's side of review: one writer thread per open folder, in the order the keys came.
+
+A key press only enqueues: `ReviewController` hands each action to one worker thread that owns the
+folder's `ReviewSession` (SQLite, an fsync per entry), and the new state comes back through a
+`Mailbox` as `reviewChanged(rel, Review)`. So a verdict key returns to the event loop at once, the
+trail is written in exactly the order of the keys, and a slow disk only delays the badge, never the
+inspector. `reviews` keeps the latest state of every photo seen, for the viewer and the grid.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from isaac_gui.core.geometry import PixelBox
+from isaac_gui.core.review.corrections import Review
+from isaac_gui.core.review.rules import RuleSet
+from isaac_gui.core.review.session import ReviewError, ReviewSession
+from isaac_gui.qt.workers.mailbox import Mailbox
+from isaac_gui.qt.workers.responsive import lower_this_thread
+
+log = logging.getLogger(__name__)
+
+Action = Callable[[ReviewSession], Review]
+
+
+class ReviewController(QObject):
+    reviewChanged = Signal(str, object)  # rel, Review
+    failed = Signal(str)  # a sentence: what could not be saved and why
+    idle = Signal()  # every queued action is written (tests, shutdown)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.reviews: dict[str, Review] = {}
+        self.out_dir: Path | None = None
+        self._rules: RuleSet | None = None
+        self._inspector: str | None = None
+        self._jobs: queue.Queue[tuple[str, Action] | None] = queue.Queue()
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._mailbox = Mailbox(self._deliver, interval_ms=0, parent=self)
+
+    # --- the folder ---------------------------------------------------------------------------
+
+    def open(self, out_dir: Path, rules: RuleSet, inspector: str | None) -> None:
+        """Review `out_dir`'s run from now on (the previous folder's queue is written first)."""
+        self.close()
+        self.out_dir, self._rules, self._inspector = out_dir, rules, inspector or None
+        self.reviews = {}
+        self._thread = threading.Thread(target=self._work, name="isaac-review", daemon=True)
+        self._thread.start()
+
+    def set_rules(self, rules: RuleSet, inspector: str | None) -> None:
+        self._rules, self._inspector = rules, inspector or None
+        self._submit("", lambda s: _configure(s, rules, inspector))
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then let the worker go (bounded)."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._jobs.put(None)
+        thread.join(timeout)
+        self._mailbox.flush()
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._pending > 0
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until every queued action is written and delivered (tests and shutdown only)."""
+        done = threading.Event()
+
+        def mark(_session: ReviewSession) -> Review:
+            done.set()
+            raise _NoStateError
+
+        self._submit("", mark)
+        ok = done.wait(timeout)
+        self._mailbox.flush()
+        return ok
+
+    # --- actions: each returns at once ----------------------------------------------------------
+
+    def load(self, rel: str) -> None:
+        self._submit(rel, lambda s: s.state(rel))
+
+    def confirm(self, rel: str) -> None:
+        self._submit(rel, lambda s: s.confirm(rel))
+
+    def set_verdict(self, rel: str, verdict: str, reason: str) -> None:
+        self._submit(rel, lambda s: s.set_verdict(rel, verdict, reason))
+
+    def accept_box(self, rel: str, box_id: str) -> None:
+        self._submit(rel, lambda s: s.accept_box(rel, box_id))
+
+    def reject_box(self, rel: str, box_id: str) -> None:
+        self._submit(rel, lambda s: s.reject_box(rel, box_id))
+
+    def restore_box(self, rel: str, box_id: str) -> None:
+        self._submit(rel, lambda s: s.restore_box(rel, box_id))
+
+    def add_box(self, rel: str, box: PixelBox) -> None:
+        self._submit(rel, lambda s: s.add_box(rel, box))
+
+    def move_box(self, rel: str, box_id: str, box: PixelBox) -> None:
+        self._submit(rel, lambda s: s.move_box(rel, box_id, box))
+
+    def set_class(self, rel: str, box_id: str, mention: str) -> None:
+        self._submit(rel, lambda s: s.set_class(rel, box_id, mention))
+
+    def undo(self, rel: str) -> None:
+        self._submit(rel, lambda s: s.undo(rel))
+
+    def redo(self, rel: str) -> None:
+        self._submit(rel, lambda s: s.redo(rel))
+
+    # --- the worker -----------------------------------------------------------------------------
+
+    def _submit(self, rel: str, action: Action) -> None:
+        if self._thread is None:
+            self.failed.emit("Open a folder with results before reviewing.")
+            return
+        with self._lock:
+            self._pending += 1
+        self._jobs.put((rel, action))
+
+    def _work(self) -> None:
+        lower_this_thread()
+        session: ReviewSession | None = None
+        try:
+            while (job := self._jobs.get()) is not None:
+                rel, action = job
+                try:
+                    if session is None:
+                        assert self.out_dir is not None and self._rules is not None
+                        session = ReviewSession(self.out_dir, self._rules, self._inspector)
+                    self._mailbox.post((rel, action(session), None))
+                except _NoStateError:
+                    self._mailbox.post((rel, None, None))
+                except ReviewError as exc:
+                    self._mailbox.post((rel, None, str(exc)))
+                except Exception as exc:  # a full disk or a locked journal: say so, keep the thread
+                    log.warning("review of %s not saved: %r", rel or "the folder", exc)
+                    self._mailbox.post((rel, None, f"Not saved: {rel or 'the review'} ({exc})."))
+        finally:
+            if session is not None:
+                session.close()
+
+    def _deliver(self, items: list[tuple[str, Review | None, str | None]]) -> None:
+        for rel, review, problem in items:
+            with self._lock:
+                self._pending -= 1
+                idle = self._pending == 0
+            if review is not None and rel:
+                self.reviews[rel] = review
+                self.reviewChanged.emit(rel, review)
+            if problem:
+                self.failed.emit(problem)
+            if idle:
+                self.idle.emit()
+
+
+class _NoStateError(Exception):
+    """Raised by `wait_idle`'s job: it has no state to deliver."""
+
+
+def _configure(session: ReviewSession, rules: RuleSet, inspector: str | None) -> Review:
+    session.rules = rules
+    session.inspector = inspector or None
+    raise _NoStateError
