@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from isaac_gui.core.engine.runner import Runner
 from isaac_gui.core.events import Event, PhotoFinished
 from isaac_gui.core.run_config import Connection, RunSettings
-from isaac_gui.core.runner import Runner
 from isaac_gui.core.s3 import Backoff, S3Target, S3Uploader, UploadStatus
 from isaac_gui.sim.samples import generate_samples
 from isaac_gui.sim.server import Simulator, SimulatorConfig
