@@ -34,10 +34,10 @@ from pathlib import Path
 
 from benchmarks.common import CLASSES, OUT, rss_mb, sample_photos
 from benchmarks.simulator import SimulatorProcess
+from isaac_gui.core.engine.runner import Runner
 from isaac_gui.core.events import Event, PhotoFinished, RunFinished
 from isaac_gui.core.images import prepare
 from isaac_gui.core.run_config import Connection, RunSettings
-from isaac_gui.core.runner import Runner
 
 
 def photos(count: int) -> Path:

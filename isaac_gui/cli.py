@@ -21,9 +21,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from isaac_gui.core.engine.runner import Runner
 from isaac_gui.core.events import Event, PhotoFinished, RunFinished, ScanProblem, StatsTick
 from isaac_gui.core.run_config import DEFAULT_CONCURRENCY, DEFAULT_RPM, Connection, RunSettings, parse_classes
-from isaac_gui.core.runner import Runner
 from isaac_gui.core.settings import AppSettings, load_api_key
 from isaac_gui.core.stats import Snapshot, format_duration, format_ms
 

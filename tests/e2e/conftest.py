@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from isaac_gui.core.engine.runner import Runner
 from isaac_gui.core.events import Event, PhotoFinished, PhotoRetrying, RunFinished
 from isaac_gui.core.run_config import Connection, RetryPolicy, RunSettings
-from isaac_gui.core.runner import Runner
 from isaac_gui.sim.server import Simulator
 
 FAST_RETRIES = RetryPolicy(max_attempts=6, backoff_base_s=0.02, backoff_max_s=0.1, rate_limit_jitter_s=0.01)

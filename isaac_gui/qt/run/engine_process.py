@@ -279,7 +279,7 @@ def host_main() -> int:
     # The engine's imports (the SDK, httpx: 1-3 s) happen here, in the child, while nobody waits;
     # the window's process never loads them.
     from isaac_gui.core import detector  # noqa: PLC0415
-    from isaac_gui.core.runner import Runner  # noqa: PLC0415
+    from isaac_gui.core.engine.runner import Runner  # noqa: PLC0415
 
     detector.warm_up()  # the first client's transport and certificates
     start = receive(commands)

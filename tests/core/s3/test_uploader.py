@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from isaac_gui.core.engine.runner import Runner
 from isaac_gui.core.events import Event, PhotoFinished
 from isaac_gui.core.run_config import Connection, RunSettings
-from isaac_gui.core.runner import Runner
 from isaac_gui.core.s3 import Backoff, S3Target, S3Uploader, UploadStatus
 from isaac_gui.sim.samples import generate_samples
 from isaac_gui.sim.server import Simulator, SimulatorConfig
@@ -132,32 +132,6 @@ def assert_records_uploaded(
 def pending_rows(out: Path) -> int:
     with sqlite3.connect(out / "journal.sqlite") as db:
         return int(db.execute("SELECT count(*) FROM s3_uploads WHERE state = 'pending'").fetchone()[0])
-
-
-# -- the target -----------------------------------------------------------------------------
-def test_target_from_url_and_key_layout(tmp_path: Path) -> None:
-    target = S3Target.from_url("s3://my-bucket/some//prefix/", endpoint_url="http://127.0.0.1:9000/")
-    assert (target.bucket, target.prefix, target.endpoint_url) == (
-        "my-bucket",
-        "some/prefix",
-        "http://127.0.0.1:9000",
-    )
-    assert target.url == "s3://my-bucket/some/prefix"
-    assert not target.upload_annotated and target.region is None and target.profile is None
-    layout = target.layout(tmp_path / "line-3-results")
-    assert layout.record("a/b.jpg") == "some/prefix/line-3-results/records/a/b.jpg.json"
-    assert layout.annotated("a/b.png") == "some/prefix/line-3-results/annotated/a/b.png.jpg"
-    assert layout.manifest == "some/prefix/line-3-results/manifest.json"
-    bare = S3Target.from_url("s3://bucket", upload_annotated=True, region="eu-west-1", profile="ops")
-    assert (bare.prefix, bare.region, bare.profile, bare.upload_annotated) == ("", "eu-west-1", "ops", True)
-    assert bare.layout(tmp_path / "out").record("x.jpg") == "out/records/x.jpg.json"
-    for bad in ("bucket/prefix", "https://bucket/prefix", "s3://", "s3:///prefix", "s3://b/x", "s3://a b/x"):
-        with pytest.raises(ValueError):
-            S3Target.from_url(bad)
-    with pytest.raises(ValueError):
-        S3Target.from_url("s3://bucket/a/../b")
-    with pytest.raises(ValueError):
-        S3Target.from_url("s3://bucket/p", endpoint_url="localhost:9000")
 
 
 # -- streaming ------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The engine that sends a folder of photos through Isaac (`Runner`); see `engine.runner`."""
