@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
+from collections.abc import Sequence
 
-from isaac_gui.qt.photos.filter_model import Show
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
+
+from isaac_gui.qt.photos.filter_model import VERDICT_FILTERS, Show
 from isaac_gui.qt.photos.model import Counts
 
 _LABELS = {Show.ALL: "All", Show.DEFECTS: "With defects", Show.CLEAN: "No defects", Show.ERRORS: "Errors"}
 
 
+_VERDICT_LABELS = {
+    "": "Any verdict",
+    "pass": "Pass",
+    "fail": "Fail",
+    "hold": "Hold",
+    "undecided": "Undecided",
+    "overridden": "Overridden",
+}
+
+
 class FilterBar(QWidget):
     filterChanged = Signal(str, str)  # Show, search text
+    reviewFilterChanged = Signal(str, str)  # verdict (one of VERDICT_FILTERS), class ("" any)
 
     def __init__(self, parent: QWidget | None = None, *, debounce_ms: int = 150) -> None:
         super().__init__(parent)
@@ -34,6 +47,20 @@ class FilterBar(QWidget):
             layout.addWidget(button)
         self.buttons[Show.ALL].setChecked(True)
         self.group.buttonClicked.connect(lambda _b: self._emit())
+        layout.addSpacing(8)
+        self.verdict = QComboBox(self)
+        self.verdict.setAccessibleName("Verdict filter")
+        for value in VERDICT_FILTERS:
+            self.verdict.addItem(_VERDICT_LABELS[value], value)
+        self.verdict.setToolTip("Show the photos with this verdict")
+        self.verdict.currentIndexChanged.connect(lambda _i: self._emit_review())
+        layout.addWidget(self.verdict)
+        self.klass = QComboBox(self)
+        self.klass.setAccessibleName("Class filter")
+        self.klass.setToolTip("Show the photos with a box of this class")
+        self.klass.addItem("Any class", "")
+        self.klass.currentIndexChanged.connect(lambda _i: self._emit_review())
+        layout.addWidget(self.klass)
         layout.addStretch(1)
         self.summary = QLabel(self)
         self.summary.setProperty("role", "muted")
@@ -63,11 +90,36 @@ class FilterBar(QWidget):
 
     def reset(self) -> None:
         self.buttons[Show.ALL].setChecked(True)
+        for combo in (self.verdict, self.klass):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self._emit_review()
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
         self._debounce.stop()
         self._emit()
+
+    def set_classes(self, classes: Sequence[str]) -> None:
+        """The class filter's choices: the classes of the run (the current choice kept if still there)."""
+        current = self.klass.currentData() or ""
+        self.klass.blockSignals(True)
+        self.klass.clear()
+        self.klass.addItem("Any class", "")
+        for name in classes:
+            self.klass.addItem(name, name)
+        at = self.klass.findData(current)
+        self.klass.setCurrentIndex(max(at, 0))
+        self.klass.blockSignals(False)
+        if at < 0 and current:
+            self._emit_review()
+
+    def set_verdict_filter(self, verdict: str) -> None:
+        self.verdict.setCurrentIndex(max(self.verdict.findData(verdict), 0))
+
+    def _emit_review(self) -> None:
+        self.reviewFilterChanged.emit(self.verdict.currentData() or "", self.klass.currentData() or "")
 
     def set_counts(self, counts: Counts, shown: int) -> None:
         values = {

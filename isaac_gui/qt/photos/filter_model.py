@@ -29,13 +29,30 @@ class Show(StrEnum):
     ERRORS = "errors"
 
 
-def matcher(show: Show, search: str) -> Any:
-    """A predicate over rows, or None when every row passes."""
+VERDICT_FILTERS = ("", "pass", "fail", "hold", "undecided", "overridden")
+
+
+def _verdict_matches(row: PhotoRow, verdict: str) -> bool:
+    if verdict == "undecided":
+        return not row.verdict and row.state in (PhotoState.OK, PhotoState.ERROR)
+    if verdict == "overridden":
+        return row.overridden
+    return row.verdict == verdict
+
+
+def matcher(show: Show, search: str, verdict: str = "", klass: str = "") -> Any:
+    """A predicate over rows, or None when every row passes. `verdict` is one of `VERDICT_FILTERS`;
+    `klass` a class name: rows with a (kept) box of that class."""
     needle = search.strip().casefold()
-    if show is Show.ALL and not needle:
+    klass = klass.strip().casefold()
+    if show is Show.ALL and not needle and not verdict and not klass:
         return None
 
     def accepts(row: PhotoRow) -> bool:
+        if verdict and not _verdict_matches(row, verdict):
+            return False
+        if klass and klass not in row.mentions:
+            return False
         if show is Show.DEFECTS and not (row.state is PhotoState.OK and row.boxes):
             return False
         if show is Show.CLEAN and not (row.state is PhotoState.OK and not row.boxes):
@@ -55,6 +72,8 @@ class PhotoFilterModel(QAbstractListModel):
         self.source = source
         self.show = Show.ALL
         self.search = ""
+        self.verdict = ""
+        self.klass = ""
         self._accepts: Any = None
         self._map: list[int] | None = None  # visible source rows, ascending; None = all
         source.modelAboutToBeReset.connect(self.beginResetModel)
@@ -100,18 +119,27 @@ class PhotoFilterModel(QAbstractListModel):
         return i if i < len(self._map) and self._map[i] == source_row else None
 
     # -- filtering --------------------------------------------------------------------------
-    def set_filter(self, show: Show | str | None = None, search: str | None = None) -> None:
+    def set_filter(
+        self,
+        show: Show | str | None = None,
+        search: str | None = None,
+        *,
+        verdict: str | None = None,
+        klass: str | None = None,
+    ) -> None:
         show = self.show if show is None else Show(show)
         search = self.search if search is None else search
-        if show == self.show and search == self.search:
+        verdict = self.verdict if verdict is None else verdict
+        klass = self.klass if klass is None else klass
+        if (show, search, verdict, klass) == (self.show, self.search, self.verdict, self.klass):
             return
-        self.show, self.search = show, search
+        self.show, self.search, self.verdict, self.klass = show, search, verdict, klass
         self.beginResetModel()
         self._rebuild()
         self.endResetModel()
 
     def _rebuild(self) -> None:
-        self._accepts = accepts = matcher(self.show, self.search)
+        self._accepts = accepts = matcher(self.show, self.search, self.verdict, self.klass)
         if accepts is None:
             self._map = None
         else:

@@ -23,6 +23,9 @@ from PySide6.QtCore import QObject, Signal
 
 from isaac_gui.core import discovery
 from isaac_gui.core.journal import JOURNAL_NAME
+from isaac_gui.core.review.audit import AuditTrail
+from isaac_gui.core.review.corrections import Review, fold
+from isaac_gui.core.review.rules import DEFAULT_RULES, RuleSet
 from isaac_gui.qt.photos.model import PhotoListModel, PhotoRow
 from isaac_gui.qt.workers.mailbox import Mailbox
 from isaac_gui.qt.workers.responsive import lower_this_thread
@@ -64,12 +67,31 @@ def read_journal(
         db.close()
 
 
+def read_reviews(
+    out_dir: Path, results: Sequence[tuple[str, dict[str, Any]]], rules: RuleSet
+) -> dict[str, Review]:
+    """The reviewed photos' corrected state, folded from the trail (only photos with entries)."""
+    try:
+        trail = AuditTrail(out_dir, read_only=True)
+    except (FileNotFoundError, sqlite3.Error):
+        return {}
+    try:
+        entries = trail.current_entries()
+    finally:
+        trail.close()
+    if not entries:
+        return {}
+    records = dict(results)
+    return {rel: fold(records[rel], found, rules) for rel, found in entries.items() if rel in records}
+
+
 class FolderLoader(QObject):
     """Fills a `PhotoListModel` from a folder (or dropped photos) and its output folder's journal."""
 
     scanned = Signal(int)  # photos found
     journalRead = Signal(object, int)  # last run's settings (dict or None), results applied
     problem = Signal(str)
+    reviewsRead = Signal(object)  # dict rel -> Review: the photos the inspector already reviewed
 
     def __init__(self, model: PhotoListModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +102,7 @@ class FolderLoader(QObject):
         self._old: list[threading.Thread] = []  # earlier scans told to stop, not waited for
         self._mailbox = Mailbox(self._deliver, interval_ms=20, budget_ms=10, chunk=1, parent=self)
         self.loading = False
+        self.rules: RuleSet = DEFAULT_RULES  # what the inspector's verdicts are read against
 
     def load(self, sources: Sequence[Path], out_dir: Path | None) -> Path:
         """Start listing `sources`; returns the common root folder the rows are relative to."""
@@ -146,13 +169,19 @@ class FolderLoader(QObject):
             except (sqlite3.Error, OSError, ValueError) as exc:
                 post((generation, "problem", f"Could not read earlier results in {out_dir}: {exc}"))
                 settings, results = None, []
+            reviews = read_reviews(out_dir, results, self.rules) if results else {}
             for i in range(0, len(results), RESULT_BATCH):
                 parsed = []
                 for rel, record in results[i : i + RESULT_BATCH]:
                     row = PhotoRow(rel)
                     row.apply_record(record)  # parsed here, so the GUI thread only copies fields
+                    review = reviews.get(rel)
+                    if review is not None:
+                        row.apply_review(review)
                     parsed.append(row)
                 post((generation, "results", parsed))
+            if reviews:
+                post((generation, "reviews", reviews))
             post((generation, "journal", (settings, len(results))))
         except Exception as exc:  # never leave the window waiting on a dead scan
             post((generation, "problem", f"Could not list the folder: {exc}"))
@@ -167,6 +196,8 @@ class FolderLoader(QObject):
                 gc.freeze()  # rows live until the next folder: keep them out of every later collection
             elif kind == "results":
                 self.model.apply_results(payload)
+            elif kind == "reviews":
+                self.reviewsRead.emit(payload)
             elif kind == "scanned":
                 self.scanned.emit(payload)
             elif kind == "journal":

@@ -53,6 +53,7 @@ BADGE_COLOURS = {
 }
 DEFECTS_COLOUR = "#ea580c"
 CLEAN_COLOUR = "#15803d"
+VERDICT_COLOURS = {"pass": "#15803d", "fail": "#b91c1c", "hold": "#a16207"}
 
 
 class PhotoDelegate(QStyledItemDelegate):
@@ -72,6 +73,7 @@ class PhotoDelegate(QStyledItemDelegate):
         self._colours = {state: QColor(c) for state, c in BADGE_COLOURS.items()}
         self._defects = QColor(DEFECTS_COLOUR)
         self._clean = QColor(CLEAN_COLOUR)
+        self._verdict_colours = {v: QColor(c) for v, c in VERDICT_COLOURS.items()}
         self._badge_font = QFont()
         self._badge_font.setPointSizeF(max(self._badge_font.pointSizeF() * 0.82, 7.0))
         self._badge_font.setBold(True)
@@ -143,6 +145,9 @@ class PhotoDelegate(QStyledItemDelegate):
         badge = self._badge(row)
         if badge is not None:
             painter.drawImage(thumb.x() + 5, thumb.y() + 5, badge)
+        if row.verdict:
+            mark = self._verdict_badge(row)
+            painter.drawImage(thumb.right() - mark.width() - 4, thumb.y() + 5, mark)
         painter.drawImage(x0 + PAD, thumb.bottom() + 3, self._name(row, palette, metrics))
 
     def _name(self, row: PhotoRow, palette: QPalette, metrics: QFontMetrics) -> QImage:
@@ -211,6 +216,11 @@ class PhotoDelegate(QStyledItemDelegate):
             painter.drawRect(left, top, max(int(x2) - int(x1) - 1, 1), max(int(y2) - int(y1) - 1, 1))
         painter.restore()
 
+    def _verdict_badge(self, row: PhotoRow) -> QImage:
+        """PASS / FAIL / HOLD at the top right; a pencil mark when it overrides the rules' proposal."""
+        colour = self._verdict_colours[row.verdict]
+        return self._pill(row.verdict.upper() + (" \u270e" if row.overridden else ""), colour)
+
     def _badge(self, row: PhotoRow) -> QImage | None:
         """The state badge ("Queued", "3 defects", ...): a handful of distinct images, drawn once each."""
         text = row.describe()
@@ -220,6 +230,9 @@ class PhotoDelegate(QStyledItemDelegate):
             colour = self._defects if row.boxes else self._clean
         else:
             colour = self._colours[row.state]
+        return self._pill(text, colour)
+
+    def _pill(self, text: str, colour: QColor) -> QImage:
         badge = self._badges.get((text, colour.rgb()))
         if badge is None:
             width = self._badge_metrics.horizontalAdvance(text) + 12
@@ -240,9 +253,11 @@ class PhotoDelegate(QStyledItemDelegate):
 
 
 class PhotoGrid(QListView):
-    """Icon-mode list of photos. `openRequested(view_row)` on double-click or Enter."""
+    """Icon-mode list of photos. `openRequested(view_row)` on double-click or Enter; P, F or H
+    ask for that verdict on the selected photos (`verdictRequested`)."""
 
     openRequested = Signal(int)
+    verdictRequested = Signal(str)  # pass, fail or hold, for `selected_rows()`
 
     def __init__(self, model: PhotoFilterModel, cache: ThumbnailCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -337,6 +352,11 @@ class PhotoGrid(QListView):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
             self.openRequested.emit(self.currentIndex().row())
+            return
+        plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        verdict = {Qt.Key.Key_P: "pass", Qt.Key.Key_F: "fail", Qt.Key.Key_H: "hold"}.get(Qt.Key(event.key()))
+        if verdict and plain and self.selectionModel().hasSelection():
+            self.verdictRequested.emit(verdict)
             return
         super().keyPressEvent(event)
 

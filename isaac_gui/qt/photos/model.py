@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
 from isaac_gui.core.geometry import PixelBox, boxes_of
+from isaac_gui.core.review.corrections import Review
 
 
 class PhotoState(IntEnum):
@@ -66,6 +67,9 @@ class PhotoRow:
     latency_ms: float | None = None
     attempts: int = 0
     mentions: frozenset[str] = field(default_factory=frozenset)  # casefolded classes of its boxes
+    verdict: str = ""  # the inspector's: pass, fail, hold, or "" while undecided
+    overridden: bool = False  # the verdict differs from what the rules proposed
+    rejected: tuple[PixelBox, ...] = ()  # boxes the inspector rejected (kept out of `boxes`)
 
     @property
     def name(self) -> str:
@@ -86,12 +90,25 @@ class PhotoRow:
         latency = record.get("latency_ms")
         self.latency_ms = float(latency) if isinstance(latency, int | float) else None
         self.attempts = int(record.get("attempts") or 0)
+        self.verdict, self.overridden, self.rejected = "", False, ()  # a new answer is not reviewed yet
+
+    def apply_review(self, review: Review) -> None:
+        """The inspector's corrections: `boxes` become the kept ones, and the verdict is theirs."""
+        if self.state is not PhotoState.OK and self.state is not PhotoState.ERROR:
+            return
+        if self.state is PhotoState.OK:
+            self.boxes = tuple(b.box for b in review.boxes if b.status != "rejected")
+            self.rejected = tuple(b.box for b in review.boxes if b.status == "rejected")
+            self.mentions = frozenset(b.mention.casefold() for b in self.boxes)
+        self.verdict = review.verdict.verdict or ""
+        self.overridden = review.verdict.overridden
 
     def take_result(self, other: PhotoRow) -> None:
         self.state, self.width, self.height = other.state, other.width, other.height
         self.boxes, self.mentions = other.boxes, other.mentions
         self.error_kind, self.error = other.error_kind, other.error
         self.latency_ms, self.attempts = other.latency_ms, other.attempts
+        self.verdict, self.overridden, self.rejected = other.verdict, other.overridden, other.rejected
 
     def clear_result(self) -> None:
         self.state = PhotoState.PENDING
@@ -99,6 +116,7 @@ class PhotoRow:
         self.mentions = frozenset()
         self.error_kind = self.error = ""
         self.latency_ms = None
+        self.verdict, self.overridden, self.rejected = "", False, ()
 
     def record(self) -> dict[str, Any] | None:
         """A results.jsonl-style record of what the row knows, or None while it has no result."""
@@ -132,8 +150,11 @@ class Counts:
     clean: int = 0
     errors: int = 0
     done: int = 0
+    decided: int = 0  # photos with the inspector's verdict
 
     def add(self, row: PhotoRow, sign: int) -> None:
+        if row.verdict:
+            self.decided += sign
         if row.state is PhotoState.OK:
             self.done += sign
             if row.boxes:
@@ -257,6 +278,20 @@ class PhotoListModel(QAbstractListModel):
             changed.append(i)
         self._announce(changed)
 
+    def apply_reviews(self, reviews: Iterable[tuple[str, Review]]) -> None:
+        """The inspector's corrections and verdicts (from the review writer, or the trail on opening)."""
+        changed: list[int] = []
+        for rel, review in reviews:
+            i = self._by_rel.get(rel)
+            if i is None:
+                continue
+            row = self._rows[i]
+            self.counts.add(row, -1)
+            row.apply_review(review)
+            self.counts.add(row, +1)
+            changed.append(i)
+        self._announce(changed)
+
     def reset_states(self, *, keep_results: bool) -> None:
         """Before a run: photos still in flight from a stopped run become "not run"; with
         `keep_results=False` (other classes or model) every earlier result is dropped too."""
@@ -299,10 +334,14 @@ def tooltip(row: PhotoRow) -> str:
             lines.append(", ".join(f"{n} × {m}" for m, n in names.items()))
         if row.latency_ms is not None:
             lines.append(f"answered in {row.latency_ms:.0f} ms")
+        if row.rejected:
+            lines.append(f"{len(row.rejected)} rejected by the inspector")
     elif row.state is PhotoState.ERROR:
         lines.append(f"Error: {row.error}")
     elif row.state is PhotoState.RETRYING:
         lines.append(f"Retrying: {row.error}")
     else:
         lines.append(STATE_WORDS[row.state].capitalize())
+    if row.verdict:
+        lines.append(f"Verdict: {row.verdict}{' (overridden)' if row.overridden else ''}")
     return "\n".join(lines)

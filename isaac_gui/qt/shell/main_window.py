@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from isaac_gui.core.discovery import is_image_name
+from isaac_gui.core.review.rules import DEFAULT_RULES, RulesError, RuleSet, load_rules_file
 from isaac_gui.core.settings import AppSettings, cache_dir, load_api_key
 from isaac_gui.core.stats import Snapshot
 from isaac_gui.qt.photos.filter_bar import FilterBar
@@ -31,6 +32,7 @@ from isaac_gui.qt.photos.folder_loader import FolderLoader, common_root
 from isaac_gui.qt.photos.grid import PhotoGrid
 from isaac_gui.qt.photos.model import PhotoListModel
 from isaac_gui.qt.photos.thumbnails import ThumbnailCache
+from isaac_gui.qt.review.controller import ReviewController
 from isaac_gui.qt.run.bridge import EventBridge
 from isaac_gui.qt.run.controller import RunController, RunState, output_dir_for
 from isaac_gui.qt.run.latency_panel import LatencyPanel
@@ -44,6 +46,7 @@ from isaac_gui.qt.shell.launchers import (
 )
 from isaac_gui.qt.shell.message_bar import MessageBar
 from isaac_gui.qt.shell.photo_stack import ViewerPane
+from isaac_gui.qt.shell.review_desk import ReviewDesk
 from isaac_gui.qt.shell.status_bar import StatusFields
 from isaac_gui.qt.workers.responsive import freeze_long_lived, warm_up
 from isaac_gui.qt.workers.tasks import BackgroundTasks
@@ -96,6 +99,8 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.grid)
         self.pane = ViewerPane(self.stack, self.grid, self.current_classes, self)
+        self.review = ReviewController(self)
+        self.desk = ReviewDesk(self.pane, self.grid, self.model, self.review, self)
         self.latency_panel = LatencyPanel(self)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(self.stack)
@@ -136,6 +141,12 @@ class MainWindow(QMainWindow):
         self.run_bar.recentFolderChosen.connect(lambda folder: self.open_paths([Path(folder)]))
         self.run_bar.classes.submitted.connect(a.run.trigger)
         self.filter_bar.filterChanged.connect(self.filter_model.set_filter)
+        self.filter_bar.reviewFilterChanged.connect(
+            lambda verdict, klass: self.filter_model.set_filter(verdict=verdict, klass=klass)
+        )
+        self.desk.problem.connect(lambda text: self.message_bar.show_message(text, kind="info"))
+        self.bridge.photosUpdated.connect(self.desk.on_engine_updates)
+        self.loader.reviewsRead.connect(self.review.reviews.update)
         self.filter_model.modelReset.connect(self._on_counts)
         self.model.countsChanged.connect(self._on_counts)
         self.pane.retryRequested.connect(lambda _rel: self.run(retry_errors=True))
@@ -178,6 +189,7 @@ class MainWindow(QMainWindow):
         self.sources = paths
         common = common_root(paths)
         self.out_dir = output_dir_for(common)
+        self._open_review()
         self.loader.load(paths, self.out_dir)
         self.results_key = None
         self.latency_panel.reset()
@@ -190,6 +202,22 @@ class MainWindow(QMainWindow):
         self._sync()
         return True
 
+    def _open_review(self) -> None:
+        """The review writer and the folder loader read verdicts against the rules of the Settings."""
+        assert self.out_dir is not None
+        rules = self.rules()
+        self.loader.rules = rules
+        self.desk.configure(rules, self.settings.override_reasons)
+        self.review.open(self.out_dir, rules, self.settings.inspector)
+        self.desk.reset()
+
+    def rules(self) -> RuleSet:
+        try:
+            return load_rules_file(self.settings.rules_file)
+        except RulesError as exc:
+            self.message_bar.show_message(f"{exc} The default rules apply.", kind="warning")
+            return DEFAULT_RULES
+
     def _on_journal(self, last: dict[str, Any] | None, results: int) -> None:
         freeze_long_lived()  # the folder's rows now live until the next folder: out of the collector's way
         if last is None:
@@ -199,6 +227,7 @@ class MainWindow(QMainWindow):
         if classes and not self.run_bar.classes.classes():
             self.run_bar.classes.set_classes(classes)
         self.grid.set_classes(classes)
+        self.filter_bar.set_classes(classes)
         total = self.model.rowCount()
         if last.get("outcome") != "completed" and self.model.counts.done < total and not self.controller.busy:
             done = self.model.counts.done
@@ -237,6 +266,7 @@ class MainWindow(QMainWindow):
         self.model.reset_states(keep_results=self.results_key is None or self.results_key == key)
         self.results_key = key
         self.grid.set_classes(classes)
+        self.filter_bar.set_classes(classes)
         self.latency_panel.reset()
         self.message_bar.dismiss()
         self.status.set_s3(self.settings.s3.enabled)  # last run's upload problem is that run's
@@ -387,6 +417,7 @@ class MainWindow(QMainWindow):
         self.controller.shutdown(timeout=15.0)
         self.loader.close()
         self.tasks.close()
+        self.review.close()
         self.cache.close()
         self.bridge.close()
         self.pane.shutdown()

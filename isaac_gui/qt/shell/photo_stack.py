@@ -15,6 +15,8 @@ from isaac_gui.qt.photos.grid import PhotoGrid
 
 class ViewerPane(QObject):
     retryRequested = Signal(str)  # rel
+    viewerMade = Signal(object)  # the PhotoViewer, built on first use
+    photoShown = Signal(str)  # rel of the photo the viewer now shows
 
     def __init__(
         self,
@@ -46,7 +48,25 @@ class ViewerPane(QObject):
         viewer.closed.connect(self.close)
         viewer.retryRequested.connect(self.retryRequested)
         self.stack.addWidget(viewer)
+        self.viewerMade.emit(viewer)
         return viewer
+
+    def current_rel(self) -> str | None:
+        """The photo in the viewer, while it is showing."""
+        if not self.showing or self._source_row is None:
+            return None
+        return self.model.source.row_at(self._source_row).rel
+
+    def next_where(self, accepts: Callable[[Any], bool]) -> bool:
+        """Open the next photo after the current one (wrapping round) whose row `accepts`; False if none."""
+        count = self.model.rowCount()
+        start = self.grid.currentIndex().row()
+        for step in range(1, count + 1):
+            row = (start + step) % count
+            if accepts(self.model.row_at(row)):
+                self.open(row)
+                return True
+        return False
 
     def open(self, view_row: int) -> None:
         if not 0 <= view_row < self.model.rowCount() or self.model.source.root is None:
@@ -59,9 +79,13 @@ class ViewerPane(QObject):
         self.stack.setCurrentWidget(self.viewer)
         self.viewer.setFocus()
 
-    def _show(self, source_row: int) -> None:
+    def _show(self, source_row: int, *, announce: bool = True) -> None:
         row = self.model.source.row_at(source_row)
         self.viewer.show_photo(self.model.source.path_of(row), row.record(), self._classes())
+        view_row = self.model.view_row(source_row)
+        self.viewer.set_position((view_row or 0) + 1, self.model.rowCount())
+        if announce:
+            self.photoShown.emit(row.rel)
 
     def previous(self) -> None:
         self._step(-1)
@@ -82,7 +106,7 @@ class ViewerPane(QObject):
     def _on_rows_updated(self, changed: list[int]) -> None:
         """The photo on screen got its result (or was retried): show it without reloading the pixels."""
         if self.showing and self._source_row is not None and self._source_row in set(changed):
-            self._show(self._source_row)
+            self._show(self._source_row, announce=False)
 
     def shutdown(self) -> None:
         if self.viewer is not None:

@@ -419,6 +419,9 @@ class PhotoCanvas(QGraphicsView):
         super().mouseDoubleClickEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and self.editable:
+            self.cycle_selection(-1 if event.key() == Qt.Key.Key_Backtab else +1)
+            return
         if event.key() not in _VIEW_KEYS:
             event.ignore()  # the viewer's keys (photos, verdicts, boxes, zoom)
             return

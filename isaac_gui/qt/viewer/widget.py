@@ -561,10 +561,6 @@ class PhotoViewer(QWidget):
             self.choose_verdict(_VERDICT_OF_KEY[Qt.Key(key)])
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.confirm()
-        elif key == Qt.Key.Key_Tab:
-            self.canvas.cycle_selection(+1)
-        elif key == Qt.Key.Key_Backtab:
-            self.canvas.cycle_selection(-1)
         elif key == Qt.Key.Key_A and not ctrl:
             self._judge_selected("accept")
         elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
@@ -603,6 +599,9 @@ class PhotoViewer(QWidget):
             super().keyPressEvent(event)
             return
         event.accept()
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        return False  # Tab cycles the boxes (the canvas has the keys); buttons are for the mouse
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._loader.cancel()
