@@ -47,6 +47,7 @@ class ViewerPane(QObject):
         viewer.nextRequested.connect(self.next)
         viewer.closed.connect(self.close)
         viewer.retryRequested.connect(self.retryRequested)
+        viewer.loaded.connect(lambda _path: self._prefetch_neighbours())
         self.stack.addWidget(viewer)
         self.viewerMade.emit(viewer)
         return viewer
@@ -86,6 +87,12 @@ class ViewerPane(QObject):
         self.viewer.set_position((view_row or 0) + 1, self.model.rowCount())
         if announce:
             self.photoShown.emit(row.rel)
+
+    def _prefetch_neighbours(self) -> None:
+        """Once the photo is sharp: the next one, then the previous one, decoded ahead."""
+        at = self.grid.currentIndex().row()
+        rows = [r for r in (at + 1, at - 1) if 0 <= r < self.model.rowCount()]
+        self.viewer.prefetch([self.model.source.path_of(self.model.row_at(r)) for r in rows])
 
     def previous(self) -> None:
         self._step(-1)

@@ -239,6 +239,10 @@ class PhotoViewer(QWidget):
     def path(self) -> Path | None:
         return self._path
 
+    def prefetch(self, paths: Sequence[Path]) -> None:
+        """Decode these photos ahead (the neighbours), so stepping to one shows it sharp at once."""
+        self._loader.prefetch([Path(p) for p in paths])
+
     def is_loading(self) -> bool:
         return self._loader.is_busy()
 
