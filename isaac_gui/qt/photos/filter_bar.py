@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QButtonGroup, QComboBox, QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
 
 from isaac_gui.qt.photos.filter_model import VERDICT_FILTERS, Show
@@ -61,6 +62,9 @@ class FilterBar(QWidget):
         self.klass.addItem("Any class", "")
         self.klass.currentIndexChanged.connect(lambda _i: self._emit_review())
         layout.addWidget(self.klass)
+        self._commands = QHBoxLayout()
+        self._commands.setSpacing(4)
+        layout.addLayout(self._commands)
         layout.addStretch(1)
         self.summary = QLabel(self)
         self.summary.setProperty("role", "muted")
@@ -100,6 +104,15 @@ class FilterBar(QWidget):
         self.search.blockSignals(False)
         self._debounce.stop()
         self._emit()
+
+    def add_command(self, action: QAction) -> QToolButton:
+        """A button for one of the window's commands about what the grid shows (e.g. the review summary)."""
+        button = QToolButton(self)
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        button.setAutoRaise(True)
+        self._commands.addWidget(button)
+        return button
 
     def set_classes(self, classes: Sequence[str]) -> None:
         """The class filter's choices: the classes of the run (the current choice kept if still there)."""

@@ -40,6 +40,9 @@ class Actions:
         self.settings = make("Settings…", "settings", "Connection, performance, S3, appearance", "Ctrl+,")
         self.demo = make("Try the demo", "flask", "Run on sample photos against the built-in simulator")
         self.quit = make("Quit", None, "Close the window", QKeySequence.StandardKey.Quit)
+        self.review_summary = make(
+            "Review summary…", "check", "Verdict counts and the model's agreement with you", "Ctrl+Shift+A"
+        )
         self.toggle_panel = make("Latency panel", "gauge", "Show or hide the latency panel", "F9")
         self.toggle_panel.setCheckable(True)
         self.toggle_panel.setChecked(True)

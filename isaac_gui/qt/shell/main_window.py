@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self.run_bar = RunBar(self.commands, self)
         self.message_bar = MessageBar(self)
         self.filter_bar = FilterBar(self)
+        self.filter_bar.add_command(self.commands.review_summary)
         self.grid = PhotoGrid(self.filter_model, self.cache, self)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.grid)
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
         a.demo.triggered.connect(self.start_demo)
         a.quit.triggered.connect(self.close)
         a.toggle_panel.toggled.connect(self.latency_panel.setVisible)
+        a.review_summary.triggered.connect(self.show_review_summary)
         self.run_bar.recentFolderChosen.connect(lambda folder: self.open_paths([Path(folder)]))
         self.run_bar.classes.submitted.connect(a.run.trigger)
         self.filter_bar.filterChanged.connect(self.filter_model.set_filter)
@@ -210,6 +212,15 @@ class MainWindow(QMainWindow):
         self.desk.configure(rules, self.settings.override_reasons)
         self.review.open(self.out_dir, rules, self.settings.inspector)
         self.desk.reset()
+
+    def show_review_summary(self) -> None:
+        from isaac_gui.qt.review.agreement_view import AgreementView  # noqa: PLC0415 - built on first use
+
+        view = AgreementView(self.review.reviews.values(), self.model.counts.done, self)
+        try:
+            view.exec()
+        finally:
+            view.deleteLater()
 
     def rules(self) -> RuleSet:
         try:

@@ -161,3 +161,30 @@ def test_a_verdict_key_in_the_grid_applies_to_the_selection(
     settle(qtbot, window)
     assert [window.model.row_at(r).verdict for r in range(3)] == ["hold"] * 3
     assert window.model.row_at(3).verdict == ""
+
+
+def test_the_review_summary_counts_verdicts_and_agreement(
+    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from isaac_gui.qt.review.agreement_view import AgreementView  # noqa: PLC0415
+
+    rel = with_boxes(window)[0]
+    viewer = open_photo(qtbot, window, rel)
+    n = len(viewer.box_items())
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Tab)
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Delete)  # one rejected, the rest left pending
+    settle(qtbot, window)
+    monkeypatch.setattr(viewer_module, "ask_reason", lambda v, reasons, parent: reasons[0])
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_P)  # pass, whatever the rules proposed
+    settle(qtbot, window)
+
+    view = AgreementView(window.review.reviews.values(), window.model.counts.done)
+    qtbot.addWidget(view)
+    assert view.verdicts.text().startswith("1 pass · 0 fail · 0 hold")
+    cells = {
+        view.table.item(r, 0).text(): [view.table.item(r, c).text() for c in range(1, 8)]
+        for r in range(view.table.rowCount())
+    }
+    assert sum(int(v[0]) for v in cells.values()) == n  # every model box of the reviewed photo
+    assert sum(int(v[2]) for v in cells.values()) == 1  # one rejected
+    assert any(v[5] == "0%" for v in cells.values())  # that class: nothing the model found was kept
