@@ -41,7 +41,7 @@ class Actions:
         self.demo = make("Try the demo", "flask", "Run on sample photos against the built-in simulator")
         self.quit = make("Quit", None, "Close the window", QKeySequence.StandardKey.Quit)
         self.review_summary = make(
-            "Review summary…", "check", "Verdict counts and the model's agreement with you", "Ctrl+Shift+A"
+            "Review summary…", "info", "Verdict counts and the model's agreement with you", "Ctrl+Shift+A"
         )
         self.toggle_panel = make("Latency panel", "gauge", "Show or hide the latency panel", "F9")
         self.toggle_panel.setCheckable(True)

@@ -6,6 +6,8 @@ simulator over generated sample photos:
 
 - main-window.png  the window mid-run: thumbnails with boxes and badges, the latency panel filling
 - viewer.png       a photo open in the viewer with its boxes
+- review.png       triage: a rejected box (muted), a drawn box, a selected box, the verdict bar
+- review-grid.png  the grid with verdict badges, after a few dozen keys
 - settings.png     the settings dialog
 - empty.png        the first start, before any folder: the drop hint
 
@@ -21,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 SIZE = (1400, 900)
 CLASSES = ("scratch", "dent", "missing screw")
@@ -118,6 +121,7 @@ def take(out: Path, *, theme: str = "light", count: int = 160) -> list[Path]:
         wait_until(lambda: not viewer.is_loading(), 30, "the viewer")
         _save(window, out / "viewer.png")
         written.append(out / "viewer.png")
+        written += _review_shots(window, viewer, out)
         window.pane.close()
 
     from isaac_gui.qt.dialogs.settings import SettingsDialog  # noqa: PLC0415
@@ -134,6 +138,39 @@ def take(out: Path, *, theme: str = "light", count: int = 160) -> list[Path]:
     window.close()
     window.shutdown()
     return written
+
+
+def _review_shots(window: Any, viewer: Any, out: Path) -> list[Path]:
+    """Correct the photo open in the viewer as an inspector would, then decide a screen of photos."""
+    from isaac_gui.core.geometry import PixelBox  # noqa: PLC0415
+    from isaac_gui.qt.photos.model import PhotoState  # noqa: PLC0415
+
+    wait_until(lambda: viewer.review() is not None, 30, "the photo's review")
+    boxes = viewer.box_items()
+    viewer.boxRequested.emit("reject", boxes[0].box_id, None)
+    frame = viewer.canvas.photo_item().boundingRect()
+    w, h = int(frame.width()), int(frame.height())
+    viewer.boxRequested.emit(
+        "add", "", PixelBox(CLASSES[2], w * 3 // 5, h * 3 // 5, w * 3 // 5 + w // 8, h * 3 // 5 + h // 9)
+    )
+    window.review.wait_idle(10)
+    viewer.canvas.select_box(boxes[1].box_id)
+    _save(window, out / "review.png")
+
+    done = [r for r in window.model.rows() if r.state is PhotoState.OK][:24]
+    for i, row in enumerate(done):
+        if i % 7 == 3:
+            window.review.set_verdict(row.rel, "hold", "Needs a second look")
+        elif i % 5 == 4:
+            window.review.set_verdict(row.rel, "pass", "Defect below the limit")
+        else:
+            window.review.confirm(row.rel)
+    window.review.wait_idle(20)
+    window.pane.close()
+    window.grid.scrollToTop()
+    wait_until(window.grid.thumbnails_complete, 30, "thumbnails")
+    _save(window, out / "review-grid.png")
+    return [out / "review.png", out / "review-grid.png"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
