@@ -19,13 +19,24 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from isaac_gui.core.engine.runner import Runner
+from isaac_gui.core.assembly import AssembledRun
 from isaac_gui.core.events import Event, PhotoFinished, RunFinished, ScanProblem, StatsTick
-from isaac_gui.core.run_config import DEFAULT_CONCURRENCY, DEFAULT_RPM, Connection, RunSettings, parse_classes
+from isaac_gui.core.run_config import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MODEL,
+    DEFAULT_RPM,
+    Connection,
+    RunSettings,
+    default_output_dir,
+    parse_classes,
+)
 from isaac_gui.core.settings import AppSettings, load_api_key
 from isaac_gui.core.stats import Snapshot, format_duration, format_ms
+
+if TYPE_CHECKING:
+    from isaac_gui.core.s3 import S3Target
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_SERVICE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_TAMPERED = 4
@@ -112,8 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="detect over a folder, headless; resumes where it stopped")
     run.add_argument("folder", type=Path, help="folder of photos (searched recursively)")
     run.add_argument("--classes", required=True, help='defects to look for, comma-separated: "scratch, dent"')
-    run.add_argument("--out", type=Path, help="output folder (default: FOLDER-results beside the folder)")
-    run.add_argument("--model", help="model (default: $PERCEPTRON_MODEL, settings, else isaac-0.1)")
+    run.add_argument(
+        "--out",
+        type=Path,
+        help="output folder (default: FOLDER-results beside the folder, or in the data folder if that is read-only)",
+    )
+    run.add_argument("--model", help=f"model (default: $PERCEPTRON_MODEL, settings, else {DEFAULT_MODEL})")
     run.add_argument("--base-url", help="API base URL including /v1 (default: $PERCEPTRON_BASE_URL)")
     run.add_argument(
         "--concurrency", type=_positive_int, help=f"requests in flight (default {DEFAULT_CONCURRENCY})"
@@ -170,7 +185,7 @@ def run_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int
     classes = parse_classes(args.classes)
     if not classes:
         raise UsageError('--classes: name at least one defect, e.g. --classes "scratch, dent"')
-    out_dir: Path = args.out or folder.absolute().parent / f"{folder.absolute().name}-results"
+    out_dir: Path = args.out or default_output_dir(folder)
     settings = AppSettings.load()
     connection = Connection.resolve(
         base_url=args.base_url,
@@ -190,32 +205,36 @@ def run_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int
         retry_errors=args.retry_errors,
     )
     progress = Progress(stream, quiet=args.quiet)
-    uploader = _start_s3(args, out_dir, classes, stream) if args.s3 else None
-    listener: Any = progress if uploader is None else _fan_out(progress, uploader.on_event)
-    with ThreadPoolExecutor(max_workers=run_settings.jobs, thread_name_prefix="isaac-detect") as pool:
-        runner = Runner(
-            folder, out_dir, run_settings, executor=pool, listener=listener, connection=connection
-        )
-        interrupts = [0]
+    run = AssembledRun(
+        [folder],
+        out_dir,
+        run_settings,
+        connection,
+        make_executor=lambda jobs: ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="isaac-detect"),
+        listeners=[progress],
+        s3=_s3_target(args) if args.s3 else None,
+        on_upload_problem=lambda msg: stream.write(f"S3: {msg}\n"),
+    )
+    runner = run.runner
+    interrupts = [0]
 
-        def on_sigint(_signum: int, _frame: FrameType | None) -> None:
-            interrupts[0] += 1
-            if interrupts[0] == 1:
-                stream.write("\nStopping: finishing the requests in flight (Ctrl-C again to quit now)...\n")
-                runner.cancel()
-            else:
-                os._exit(EXIT_INTERRUPTED)
+    def on_sigint(_signum: int, _frame: FrameType | None) -> None:
+        interrupts[0] += 1
+        if interrupts[0] == 1:
+            stream.write("\nStopping: finishing the requests in flight (Ctrl-C again to quit now)...\n")
+            runner.cancel()
+        else:
+            os._exit(EXIT_INTERRUPTED)
 
-        previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
-        try:
-            runner.start()
-            while not runner.wait(0.5):
-                pass
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
-    if uploader is not None:
-        uploader.close()
+    previous = signal.signal(signal.SIGINT, on_sigint) if _main_thread() else None
+    try:
+        runner.start()
+        while not runner.wait(0.5):
+            pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        run.close()
     stream.write(f"{runner.message}  Results: {out_dir / 'results.jsonl'}\n")
     if runner.outcome == "stopped":
         return EXIT_SERVICE
@@ -228,24 +247,15 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _fan_out(*listeners: Any) -> Any:
-    def listener(event: Event) -> None:
-        for each in listeners:
-            each(event)
-
-    return listener
-
-
-def _start_s3(args: argparse.Namespace, out_dir: Path, classes: Sequence[str], stream: TextIO) -> Any:
-    from isaac_gui.core.s3 import S3Target, S3Uploader  # noqa: PLC0415
+def _s3_target(args: argparse.Namespace) -> S3Target:
+    from isaac_gui.core.s3 import S3Target  # noqa: PLC0415
 
     try:
-        target = S3Target.from_url(
+        return S3Target.from_url(
             args.s3, endpoint_url=args.s3_endpoint_url, upload_annotated=args.s3_annotated
         )
     except ValueError as exc:
         raise UsageError(f"--s3: {exc}") from None
-    return S3Uploader(target, out_dir, classes=classes, on_problem=lambda msg: stream.write(f"S3: {msg}\n"))
 
 
 def export_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int:

@@ -33,7 +33,8 @@ def check_engine(app: str, work: Path, timeout: float = 120) -> None:
     from isaac_gui.core.events import PhotoFinished, RunFinished  # noqa: PLC0415
     from isaac_gui.core.run_config import Connection, RunSettings  # noqa: PLC0415
     from isaac_gui.core.settings import S3Settings  # noqa: PLC0415
-    from isaac_gui.qt.run.engine_process import CLOSED, EngineProcess, StartRun  # noqa: PLC0415
+    from isaac_gui.qt.run.engine_process import EngineProcess  # noqa: PLC0415
+    from isaac_gui.qt.run.protocol import EventBatch, StartRun  # noqa: PLC0415
     from isaac_gui.sim.config import SimulatorConfig  # noqa: PLC0415
     from isaac_gui.sim.samples import generate_samples  # noqa: PLC0415
     from isaac_gui.sim.server import Simulator  # noqa: PLC0415
@@ -57,8 +58,8 @@ def check_engine(app: str, work: Path, timeout: float = 120) -> None:
                 )
             )
             events = []
-            while (batch := engine.receive()) not in (None, CLOSED):
-                events += batch
+            while isinstance(message := engine.receive(), EventBatch):
+                events += message.reports
             code = engine.finish(timeout=30)
         finally:
             deadline.cancel()

@@ -1,5 +1,5 @@
 """What a run is told: where Isaac is (`Connection`), what to look for and how (`RunSettings`),
-how patiently to retry (`RetryPolicy`).
+how patiently to retry (`RetryPolicy`), which model it asks and where its results go by default.
 
 Plain data, apart from the engine: the window builds these on its thread and hands them to the
 engine's process, so importing this module must not load the SDK, httpx or tenacity (about a
@@ -8,10 +8,13 @@ second of the window's start-up).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from isaac_gui.core.images import DEFAULT_MAX_SIDE, JPEG_QUALITY, PREPARATION_VERSION
+from isaac_gui.core.settings import data_dir
 
 DEFAULT_MODEL = "isaac-0.1"
 DEFAULT_TIMEOUT_S = 60.0
@@ -42,15 +45,33 @@ class Connection:
         settings_model: str | None = None,
     ) -> Connection:
         """Explicit values (command-line flags) first, then the SDK's environment variables, then the
-        app's settings, then the defaults (model `isaac-0.1`)."""
+        app's settings, then the defaults (the model as `resolve_model` says)."""
         env = os.environ
         return cls(
             base_url=base_url or env.get("PERCEPTRON_BASE_URL") or settings_base_url or None,
             api_key=api_key or env.get("PERCEPTRON_API_KEY") or settings_api_key or None,
-            model=model or env.get("PERCEPTRON_MODEL") or settings_model or DEFAULT_MODEL,
+            model=resolve_model(model, settings_model),
             timeout_s=timeout_s or DEFAULT_TIMEOUT_S,
             provider=env.get("PERCEPTRON_PROVIDER") or None,
         )
+
+
+def resolve_model(model: str | None = None, settings_model: str | None = None) -> str:
+    """The model a run asks: the one named for this run (`--model`, the window's field), else
+    `$PERCEPTRON_MODEL`, else the settings' model, else `DEFAULT_MODEL`. The window keys its results
+    with the same answer the engine sends, so both always name the same model."""
+    return model or os.environ.get("PERCEPTRON_MODEL") or settings_model or DEFAULT_MODEL
+
+
+def default_output_dir(root: Path) -> Path:
+    """`X-results` beside folder `X`; when X's parent cannot be written, a folder per source in the
+    per-user data folder (named after X, plus a hash of its full path so two X's never share)."""
+    root = root.absolute()
+    beside = root.parent / f"{root.name}-results"
+    if (beside.is_dir() and os.access(beside, os.W_OK)) or os.access(root.parent, os.W_OK):
+        return beside
+    digest = hashlib.sha1(str(root).encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return data_dir() / "results" / f"{root.name}-{digest}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from isaac_gui.core.events import (
     StatsTick,
 )
 from isaac_gui.qt.photos.model import PhotoState, PhotoUpdate
-from isaac_gui.qt.run.engine_process import LatencyBuckets, Notice, UploadState
+from isaac_gui.qt.run.protocol import LatencyBuckets, Notice, UploadState
 from isaac_gui.qt.workers.mailbox import Mailbox
 
 
@@ -60,11 +60,11 @@ class EventBridge(QObject):
     notice = Signal(str, str)  # source, message
     uploadState = Signal(object)  # UploadState, only the latest of a chunk
 
-    def __init__(
-        self, parent: QObject | None = None, *, interval_ms: int = 30, budget_ms: float = 8.0
-    ) -> None:
+    def __init__(self, parent: QObject | None = None, *, budget_ms: float = 8.0) -> None:
         super().__init__(parent)
-        self._mailbox = Mailbox(self._deliver, interval_ms=interval_ms, budget_ms=budget_ms, parent=self)
+        # No interval of its own: the engine's process already gathers its events into a batch at
+        # most every 30 ms (`engine_process.PipeMailbox`), so each batch is delivered as it comes.
+        self._mailbox = Mailbox(self._deliver, interval_ms=0, budget_ms=budget_ms, parent=self)
 
     def post(self, event: Any) -> None:
         self._mailbox.post(event)

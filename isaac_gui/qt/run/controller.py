@@ -13,9 +13,7 @@ Demo mode starts the loopback simulator in-process on 127.0.0.1 and points the c
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -26,11 +24,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from isaac_gui.core.events import RunFinished
-from isaac_gui.core.run_config import Connection, RunSettings
-from isaac_gui.core.settings import AppSettings, data_dir, load_api_key
+from isaac_gui.core.run_config import Connection, RunSettings, resolve_model
+from isaac_gui.core.settings import AppSettings, load_api_key
 from isaac_gui.core.stats import RunStats, Snapshot
 from isaac_gui.qt.run.bridge import EventBridge, RunClosed
-from isaac_gui.qt.run.engine_process import CANCEL, CLOSED, PAUSE, RESUME, EngineProcess, StartRun
+from isaac_gui.qt.run.engine_process import EngineProcess
+from isaac_gui.qt.run.protocol import Command, EventBatch, ProtocolError, StartRun
 
 DEMO_KEY = "demo"
 log = logging.getLogger(__name__)
@@ -41,17 +40,6 @@ class RunState(StrEnum):
     RUNNING = "running"
     PAUSED = "paused"
     STOPPING = "stopping"
-
-
-def output_dir_for(root: Path) -> Path:
-    """`X-results` beside folder `X`; when X's parent cannot be written, a folder per source in the
-    per-user data folder (named after X, plus a hash of its full path so two X's never share)."""
-    root = root.absolute()
-    beside = root.parent / f"{root.name}-results"
-    if (beside.is_dir() and os.access(beside, os.W_OK)) or os.access(root.parent, os.W_OK):
-        return beside
-    digest = hashlib.sha1(str(root).encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    return data_dir() / "results" / f"{root.name}-{digest}"
 
 
 # Why a run was stopped (RunFinished.kind) that a change in Settings fixes: the key, the model, the address.
@@ -206,7 +194,7 @@ class RunController(QObject):
         with self._lock:
             self._pause_requested = True
             if self._engine is not None:
-                self._engine.send(PAUSE)
+                self._engine.send(Command.PAUSE)
         self._set_state(RunState.PAUSED)
 
     def resume(self) -> None:
@@ -215,7 +203,7 @@ class RunController(QObject):
         with self._lock:
             self._pause_requested = False
             if self._engine is not None:
-                self._engine.send(RESUME)
+                self._engine.send(Command.RESUME)
         self._set_state(RunState.RUNNING)
 
     def toggle_pause(self) -> None:
@@ -230,7 +218,7 @@ class RunController(QObject):
         with self._lock:
             self._cancel_requested = True
             if self._engine is not None:
-                self._engine.send(CANCEL)
+                self._engine.send(Command.CANCEL)
         self._set_state(RunState.STOPPING)
 
     def shutdown(self, timeout: float = 15.0) -> bool:
@@ -258,11 +246,15 @@ class RunController(QObject):
         self.stop_demo()
         return ended
 
+    def model_for(self, model: str | None) -> str:
+        """The model a run started with `model` (the window's field, maybe empty) asks."""
+        return resolve_model(model or None, self.settings.model or None)
+
     # -- the supervisor thread ----------------------------------------------------------------
     def _connection(self, model: str | None, simulator_url: str | None) -> Connection:
         s = self.settings
         if simulator_url is not None:
-            return Connection(base_url=simulator_url, api_key=DEMO_KEY, model=model or s.model or "isaac-0.1")
+            return Connection(base_url=simulator_url, api_key=DEMO_KEY, model=self.model_for(model))
         return Connection.resolve(
             model=model or None,
             timeout_s=float(s.timeout_s) or None,
@@ -294,10 +286,21 @@ class RunController(QObject):
                 if engine.send(replace(start, paused=self._pause_requested)):
                     self._engine = engine
                     if self._cancel_requested:
-                        engine.send(CANCEL)
-            while (batch := engine.receive()) is not None and batch != CLOSED:
-                finished = finished or any(isinstance(event, RunFinished) for event in batch)
-                self.bridge.post_all(batch)
+                        engine.send(Command.CANCEL)
+            while isinstance(message := engine.receive(), EventBatch):
+                finished = finished or any(isinstance(report, RunFinished) for report in message.reports)
+                self.bridge.post_all(message.reports)
+        except ProtocolError as exc:
+            log.warning("the engine sent a message this version does not understand: %s", exc)
+            if not finished:
+                finished = True
+                self._post_stopped(
+                    f"The engine sent a message this version does not understand ({exc}); the run"
+                    " stopped. Results so far are saved.",
+                    "internal",
+                )
+            if engine is not None:  # what else it says cannot be read either; its journal has every result
+                engine.kill()
         except Exception as exc:
             if not finished:
                 finished = True

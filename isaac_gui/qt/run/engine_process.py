@@ -5,21 +5,18 @@ thread runs needs the GIL. With the engine's threads in the same process (twenty
 conductor, the statistics, the S3 uploader), the GUI thread queued behind them for the GIL at
 every Qt-to-Python call: at full speed about a third of the 1,000-photo runs had a stall of
 50-110 ms, whatever the workers' priority or the switch interval. A second process has its own
-GIL. The engine runs there unchanged: the same `Runner`, its detections on a `QThreadPool`
-(`QThreadPoolExecutor`, as the design card says), the S3 uploader beside it.
+GIL. The engine runs there unchanged: the run that `core.assembly` puts together (the command
+line's too), its detections on a `QThreadPool` (`QThreadPoolExecutor`, as the design card says),
+the S3 uploader beside it.
 
-The protocol. Frames of pickled objects (a 4-byte big-endian length, then the pickle) over the
-child's stdin (commands) and stdout (events). The child first moves its stdout away to stderr, so
-a stray `print` in a library can never corrupt a frame. Both ends are this same program.
+What the two processes say is `protocol`: commands down the child's stdin, reports up its
+stdout. The child first moves its stdout away to stderr, so a stray `print` in a library can
+never corrupt a frame.
 
-- parent -> child: one `StartRun`, then `PAUSE`, `RESUME` or `CANCEL` at any time. The end of
-  stdin (the window's process is gone, or a standby process is no longer wanted) cancels the run:
-  what is done is already in the journal, and the next run resumes from it.
-- child -> parent: lists of events, at most every `BATCH_INTERVAL_S` (so the window's process
-  wakes a few dozen times a second, not once per event), then `CLOSED` once everything has ended
-  (the run, its pool's threads, the S3 upload). The engine's events go through unchanged, with
-  `LatencyBuckets` (the finished seconds for the plot), `Notice` (the S3 upload's problems) and
-  `UploadState` (its progress, a few times a second at most).
+Batching happens here, once: the child's `PipeMailbox` posts the engine's reports in one
+`EventBatch` at most every `BATCH_INTERVAL_S`, so the window's process wakes a few dozen times a
+second, not once per event; the window's own mailbox (the bridge's) then delivers each batch to
+the GUI thread as it comes, in slices that keep painting going.
 
 Start-up. Importing the SDK, httpx and the runner takes 1-3 s. The controller therefore keeps
 one process started ahead (a standby) that has done its imports and waits for its `StartRun`.
@@ -28,92 +25,44 @@ one process started ahead (a standby) that has done its imports and waits for it
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
-import pickle
-import struct
 import subprocess
 import sys
 import threading
 import weakref
-from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import IO, Any
+from typing import TYPE_CHECKING
 
 from isaac_gui.core.events import Event, RunFinished, StatsTick
-from isaac_gui.core.run_config import Connection, RunSettings
-from isaac_gui.core.settings import S3Settings
-from isaac_gui.core.stats import Bucket, RunStats
+from isaac_gui.core.stats import RunStats
 from isaac_gui.qt.run.executor import QThreadPoolExecutor
+from isaac_gui.qt.run.protocol import (
+    Closed,
+    Command,
+    EventBatch,
+    LatencyBuckets,
+    Notice,
+    ProtocolError,
+    Report,
+    StartRun,
+    ToEngine,
+    ToWindow,
+    UploadState,
+    receive_from_engine,
+    receive_from_window,
+    send,
+)
+
+if TYPE_CHECKING:
+    from isaac_gui.core.assembly import AssembledRun
 
 ENGINE_COMMAND = "_engine"  # the launcher's hidden sub-command that runs `host_main`
 BATCH_INTERVAL_S = 0.03
-UPLOAD_GRACE_S = 30.0  # at the end of a run, for uploads still going
-UPLOAD_GRACE_STUCK_S = 3.0  # ... when S3 is unreachable or refuses (bucket, credentials)
+UPLOAD_GRACE_STUCK_S = 3.0  # at the end of a run, when S3 is unreachable or refuses (bucket, credentials)
 PROCESS_NICE = 5  # the whole engine process yields the CPU to the window first (Linux, macOS)
-_HEADER = struct.Struct("!I")
-
-PAUSE, RESUME, CANCEL, CLOSED = "pause", "resume", "cancel", "closed"
-
-
-@dataclass(frozen=True, slots=True)
-class StartRun:
-    sources: tuple[Path, ...]
-    out_dir: Path
-    settings: RunSettings
-    connection: Connection
-    s3: S3Settings
-    paused: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class LatencyBuckets:
-    """Seconds of latency that are complete, for the plot (sent before the `StatsTick` or
-    `RunFinished` that completed them)."""
-
-    rows: list[Bucket]
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A quiet problem of a side service (e.g. the S3 upload), shown without interrupting."""
-
-    source: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class UploadState:
-    """The S3 upload's latest state, for the quiet indicator: one line, and whether it is stuck."""
-
-    message: str
-    stuck: bool  # unreachable, or stopped by a setup problem (bucket, credentials)
-
-
-# -- frames ---------------------------------------------------------------------------------------
-def send(stream: IO[bytes], message: Any) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(data)) + data)
-    stream.flush()
-
-
-def receive(stream: IO[bytes]) -> Any | None:
-    """The next message, or None at the end of the stream (also when it ends inside a frame)."""
-    header = _read_exactly(stream, _HEADER.size)
-    if header is None:
-        return None
-    data = _read_exactly(stream, _HEADER.unpack(header)[0])
-    return None if data is None else pickle.loads(data)
-
-
-def _read_exactly(stream: IO[bytes], n: int) -> bytes | None:
-    parts, left = [], n
-    while left:
-        part = stream.read(left)
-        if not part:
-            return None
-        parts.append(part)
-        left -= len(part)
-    return b"".join(parts)
+log = logging.getLogger(__name__)
 
 
 # -- the parent's end -----------------------------------------------------------------------------
@@ -138,11 +87,23 @@ class EngineProcess:
         """`command`: how to start it; by default this program's `_engine` sub-command."""
         env = dict(os.environ)
         if not getattr(sys, "frozen", False):  # find this very package, installed or not
-            package_root = str(Path(__file__).resolve().parents[2])
+            package_root = str(Path(__file__).resolve().parents[3])
             env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        self._proc = subprocess.Popen(
-            command or engine_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0
-        )
+        down_read, down_write = os.pipe()  # commands: the child's stdin
+        up_read, up_write = os.pipe()  # reports: the child's stdout
+        try:
+            self._proc = subprocess.Popen(
+                command or engine_command(), stdin=down_read, stdout=up_write, env=env
+            )
+        except BaseException:
+            for fd in (down_write, up_read):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (down_read, up_write):
+                os.close(fd)
+        self._commands = Connection(down_write, readable=False)
+        self._reports = Connection(up_read, writable=False)
         self._send_lock = threading.Lock()
         self.reaped = False
         _live.add(self)
@@ -155,28 +116,26 @@ class EngineProcess:
     def alive(self) -> bool:
         return self._proc.poll() is None
 
-    def send(self, message: Any) -> bool:
-        """False when the process no longer listens (it ended, or its stdin was closed)."""
+    def send(self, message: ToEngine) -> bool:
+        """False when the process no longer listens (it ended, or its input was closed)."""
         with self._send_lock:
-            stdin = self._proc.stdin
-            if stdin is None or stdin.closed:
+            if self._commands.closed:
                 return False
             try:
-                send(stdin, message)
-            except (BrokenPipeError, OSError, ValueError):
+                send(self._commands, message)
+            except OSError:
                 return False
         return True
 
-    def receive(self) -> Any | None:
-        assert self._proc.stdout is not None
-        return receive(self._proc.stdout)
+    def receive(self) -> ToWindow | None:
+        """The next message; None at the end of its output. Raises `ProtocolError` for a message
+        this version does not know."""
+        return receive_from_engine(self._reports)
 
     def close_input(self) -> None:
         """No more commands: a waiting standby exits, a running run is cancelled."""
         with self._send_lock:
-            if self._proc.stdin is not None and not self._proc.stdin.closed:
-                with contextlib.suppress(OSError):
-                    self._proc.stdin.close()
+            self._commands.close()
 
     def kill(self) -> None:
         """End it now (the reader then sees the end of its output)."""
@@ -190,70 +149,76 @@ class EngineProcess:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             code = self._proc.wait()
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()
+        self._reports.close()
         self.reaped = True
         return code
 
 
 # -- the child's end ------------------------------------------------------------------------------
-class _Outbox:
-    """Events from any engine thread, sent to the parent in batches by one writer thread."""
+class PipeMailbox:
+    """The child's mailbox: `post` reports from any engine thread; one thread delivers them to the
+    window as `EventBatch`es, at most every `BATCH_INTERVAL_S`."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._stream = stream
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
         self._cond = threading.Condition()
-        self._items: list[Any] = []
+        self._items: list[Report] = []
         self._closing = False
         self._broken = False
-        self._thread = threading.Thread(target=self._loop, name="isaac-engine-out", daemon=True)
+        self._thread = threading.Thread(target=self._deliver_loop, name="isaac-engine-out", daemon=True)
         self._thread.start()
 
-    def put(self, item: Any) -> None:
+    def post(self, item: Report) -> None:
         with self._cond:
             self._items.append(item)
             if len(self._items) == 1:
                 self._cond.notify()
 
     def close(self) -> None:
-        """Send what is left, then stop the writer."""
+        """Deliver what is left, then `Closed`, and stop."""
         with self._cond:
             self._closing = True
             self._cond.notify()
         self._thread.join()
+        self._deliver(Closed())
 
-    def _loop(self) -> None:
+    def _deliver(self, message: ToWindow) -> None:
+        if self._broken:
+            return
+        try:
+            send(self._connection, message)
+        except OSError:
+            self._broken = True  # the window is gone; the journal has everything
+
+    def _deliver_loop(self) -> None:
         while True:
             with self._cond:
                 while not self._items and not self._closing:
                     self._cond.wait()
                 items, self._items = self._items, []
                 closing = self._closing
-            if items and not self._broken:
-                try:
-                    send(self._stream, items)
-                except (BrokenPipeError, OSError):
-                    self._broken = True  # the window is gone; the journal has everything
+            if items:
+                self._deliver(EventBatch(tuple(items)))
             if closing:
                 with self._cond:
                     if not self._items:
                         return
                 continue
-            with self._cond:  # let a batch gather: the parent wakes a few dozen times a second
+            with self._cond:  # let a batch gather: the window's process wakes a few dozen times a second
                 self._cond.wait_for(lambda: self._closing, BATCH_INTERVAL_S)
 
 
-class _Relay:
-    """The runner's listener in the child: every event to the outbox, with the plot's finished
-    seconds of latency computed here, next to the statistics."""
+class _RunPoster:
+    """The runner's listener in the child: every event posted to the mailbox, with the plot's
+    finished seconds of latency computed here, next to the statistics."""
 
-    def __init__(self, outbox: _Outbox) -> None:
-        self._outbox = outbox
+    def __init__(self, mailbox: PipeMailbox) -> None:
+        self._mailbox = mailbox
         self.stats: RunStats | None = None
         self._last_second = -1
         self._lock = threading.Lock()
 
-    def __call__(self, event: Event) -> None:
+    def post(self, event: Event) -> None:
         stats = self.stats
         if stats is not None and isinstance(event, StatsTick | RunFinished):
             with self._lock:
@@ -262,114 +227,98 @@ class _Relay:
                     rows = [b for b in rows if b.second < int(event.snapshot.elapsed_s)]
                 if rows:
                     self._last_second = rows[-1].second
-                    self._outbox.put(LatencyBuckets(rows))
-        self._outbox.put(event)
+                    self._mailbox.post(LatencyBuckets(rows))
+        self._mailbox.post(event)
+
+    __call__ = post
 
 
 def host_main() -> int:
     """The engine process: wait for a `StartRun`, run it, report, exit."""
-    channel = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
+    reports = Connection(os.dup(sys.stdout.fileno()), readable=False)
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # prints go to stderr, never into a frame
-    # Unbuffered: the thread that reads commands may still be blocked in a read when the process
-    # exits, and a buffered reader's lock would then abort the interpreter's shutdown.
-    commands = open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)  # noqa: SIM115 - lives as long as the process
+    commands = Connection(os.dup(sys.stdin.fileno()), writable=False)
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(PROCESS_NICE)
     # The engine's imports (the SDK, httpx: 1-3 s) happen here, in the child, while nobody waits;
     # the window's process never loads them.
     from isaac_gui.core import detector  # noqa: PLC0415
-    from isaac_gui.core.engine.runner import Runner  # noqa: PLC0415
+    from isaac_gui.core.assembly import UPLOAD_GRACE_S, AssembledRun, s3_target_of  # noqa: PLC0415
 
     detector.warm_up()  # the first client's transport and certificates
-    start = receive(commands)
+    try:
+        start = receive_from_window(commands)
+    except ProtocolError as exc:
+        log.warning("the engine's first message is not one this version knows (%s); exiting", exc)
+        return 0
     if not isinstance(start, StartRun):
         return 0  # a standby that was not needed
-    outbox = _Outbox(channel)
-    relay = _Relay(outbox)
-    executor: QThreadPoolExecutor | None = None
-    uploader: Any = None
+    mailbox = PipeMailbox(reports)
+    poster = _RunPoster(mailbox)
+    run: AssembledRun | None = None
     try:
-        executor = QThreadPoolExecutor(start.settings.jobs, name="isaac-detect")
-        uploader = _s3_uploader(start, outbox)
-        listener: Any = relay
-        if uploader is not None:
-            listener = _fan_out(relay, uploader.on_event)
-        runner = Runner(
-            start.sources if len(start.sources) > 1 else start.sources[0],
+        try:
+            s3 = s3_target_of(start.s3)
+        except Exception as exc:
+            mailbox.post(Notice("s3", f"S3 upload is off for this run: {exc}"))
+            s3 = None
+        run = AssembledRun(
+            start.sources,
             start.out_dir,
             start.settings,
-            executor=executor,
-            listener=listener,
-            connection=start.connection,
+            start.connection,
+            make_executor=lambda jobs: QThreadPoolExecutor(jobs, name="isaac-detect"),
+            listeners=[poster],
+            s3=s3,
+            on_upload_problem=lambda message: mailbox.post(Notice("s3", message)),
+            on_upload_status=lambda status: mailbox.post(UploadState(status.message, status.stuck)),
         )
-        relay.stats = runner.stats
+        poster.stats = run.runner.stats
         if start.paused:
-            runner.pause()
-        threading.Thread(target=_obey, args=(commands, runner), name="isaac-engine-in", daemon=True).start()
-        runner.start()
-        runner.wait()
+            run.runner.pause()
+        threading.Thread(target=_obey, args=(commands, run), name="isaac-engine-in", daemon=True).start()
+        run.runner.start()
+        run.runner.wait()
     except Exception as exc:
-        outbox.put(
+        mailbox.post(
             RunFinished("stopped", f"The run could not start: {exc}", RunStats().snapshot(), "start_failed")
         )
     finally:
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
-        if uploader is not None:
+        if run is not None:
+            # Uploads still going get 30 s to finish; an S3 that cannot be reached gets a few
+            # (what waits stays in the journal for the next run), so the window is free again.
+            stuck = run.uploader is not None and run.uploader.status().stuck
             try:
-                # Uploads still going get 30 s to finish; an S3 that cannot be reached gets a few
-                # (what waits stays in the journal for the next run), so the window is free again.
-                uploader.close(timeout=UPLOAD_GRACE_STUCK_S if uploader.status().stuck else UPLOAD_GRACE_S)
+                run.close(UPLOAD_GRACE_STUCK_S if stuck else UPLOAD_GRACE_S)
             except Exception as exc:
-                outbox.put(Notice("s3", f"S3 upload did not finish: {exc}"))
-        outbox.close()
-        with contextlib.suppress(OSError):
-            send(channel, CLOSED)
+                mailbox.post(Notice("s3", f"S3 upload did not finish: {exc}"))
+        mailbox.close()
     return 0
 
 
-def _obey(commands: IO[bytes], runner: Any) -> None:
-    while (command := receive(commands)) is not None:
-        if command == PAUSE:
+def _obey(commands: Connection, run: AssembledRun) -> None:
+    """Pause, resume and cancel the run as told, until the end of the input, which cancels it.
+
+    A frame that is not a command this version knows (another type, or bytes that do not
+    unpickle) is logged and ignored: the frames are still in step, and the window can always
+    stop the run by closing the input. A frame too long to be a message ends the input (its
+    length cannot be trusted, so neither can what follows), which cancels the run."""
+    runner = run.runner
+    while True:
+        try:
+            command = receive_from_window(commands)
+        except ProtocolError as exc:
+            log.warning("ignored a command this version does not know: %s", exc)
+            continue
+        if command is None:
+            break
+        if command is Command.PAUSE:
             runner.pause()
-        elif command == RESUME:
+        elif command is Command.RESUME:
             runner.resume()
-        elif command == CANCEL:
+        elif command is Command.CANCEL:
             runner.cancel()
+        else:
+            log.warning("ignored a %s after the run had started", type(command).__name__)
     runner.cancel()  # the window's process is gone: stop sending; the journal has what is done
-
-
-def _s3_uploader(start: StartRun, outbox: _Outbox) -> Any:
-    s3 = start.s3
-    if not s3.enabled:
-        return None
-    try:
-        from isaac_gui.core.s3 import S3Target, S3Uploader  # type: ignore[attr-defined,unused-ignore]  # noqa: PLC0415
-
-        target = S3Target(
-            bucket=s3.bucket,
-            prefix=s3.prefix,
-            region=s3.region or None,
-            profile=s3.profile or None,
-            endpoint_url=s3.endpoint_url or None,
-            upload_annotated=s3.upload_annotated,
-        )
-        return S3Uploader(
-            target,
-            start.out_dir,
-            classes=start.settings.classes,
-            on_problem=lambda message: outbox.put(Notice("s3", message)),
-            on_status=lambda status: outbox.put(UploadState(status.message, status.stuck)),
-        )
-    except Exception as exc:
-        outbox.put(Notice("s3", f"S3 upload is off for this run: {exc}"))
-        return None
-
-
-def _fan_out(*listeners: Any) -> Any:
-    def listener(event: Event) -> None:
-        for each in listeners:
-            each(event)
-
-    return listener

@@ -1,7 +1,7 @@
 """A `concurrent.futures.Executor` that runs its jobs on a private `QThreadPool`.
 
 Why this shape. The design card says detection runs on Qt's `QThreadPool`; the engine
-(`isaac_gui.core.runner`) must stay free of Qt so the command line and the core tests run without
+(`isaac_gui.core.engine`) must stay free of Qt so the command line and the core tests run without
 it. The engine therefore takes any `concurrent.futures.Executor`: the command line passes a
 `ThreadPoolExecutor`, the desktop app passes this adapter. Everything Qt-specific stays on this
 side of the boundary, and the engine's code path is the same in both front ends.

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMenu, QPushButton, QToolButton, QWidget
 
+from isaac_gui.core.run_config import DEFAULT_MODEL
 from isaac_gui.qt.run.controller import RunState
 from isaac_gui.qt.shell.actions import Actions
 from isaac_gui.qt.style import theme
@@ -43,10 +44,12 @@ class RunBar(QWidget):
         model_label.setProperty("role", "muted")
         layout.addWidget(model_label)
         self.model_edit = QLineEdit(self)
-        self.model_edit.setPlaceholderText("isaac-0.1")
+        self.model_edit.setPlaceholderText(DEFAULT_MODEL)
         self.model_edit.setFixedWidth(130)
         self.model_edit.setAcceptDrops(False)
-        self.model_edit.setToolTip("The Isaac model to ask (empty: settings, else isaac-0.1)")
+        self.model_edit.setToolTip(
+            f"The Isaac model to ask (empty: $PERCEPTRON_MODEL, settings, else {DEFAULT_MODEL})"
+        )
         layout.addWidget(self.model_edit)
 
         self.run_button = self._button(commands.run, primary=True)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from isaac_gui.core.discovery import is_image_name
 from isaac_gui.core.review.rules import DEFAULT_RULES, RulesError, RuleSet, load_rules_file
+from isaac_gui.core.run_config import default_output_dir
 from isaac_gui.core.settings import AppSettings, cache_dir, load_api_key
 from isaac_gui.core.stats import Snapshot
 from isaac_gui.qt.photos.filter_bar import FilterBar
@@ -34,7 +35,7 @@ from isaac_gui.qt.photos.model import PhotoListModel
 from isaac_gui.qt.photos.thumbnails import ThumbnailCache
 from isaac_gui.qt.review.controller import ReviewController
 from isaac_gui.qt.run.bridge import EventBridge
-from isaac_gui.qt.run.controller import RunController, RunState, output_dir_for
+from isaac_gui.qt.run.controller import RunController, RunState
 from isaac_gui.qt.run.latency_panel import LatencyPanel
 from isaac_gui.qt.shell import window_state
 from isaac_gui.qt.shell.actions import Actions
@@ -190,7 +191,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.reset()
         self.sources = paths
         common = common_root(paths)
-        self.out_dir = output_dir_for(common)
+        self.out_dir = default_output_dir(common)
         self._open_review()
         self.loader.load(paths, self.out_dir)
         self.results_key = None
@@ -273,7 +274,7 @@ class MainWindow(QMainWindow):
             self.run_bar.classes.entry.setFocus()
             return
         model = self.run_bar.model_name()
-        key = (classes, model or self.settings.model or "isaac-0.1")
+        key = (classes, self.controller.model_for(model))
         self.model.reset_states(keep_results=self.results_key is None or self.results_key == key)
         self.results_key = key
         self.grid.set_classes(classes)

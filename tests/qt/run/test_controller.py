@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from isaac_gui.core.settings import AppSettings
-from isaac_gui.qt.run.controller import RunState, fixing_action, output_dir_for
+from isaac_gui.qt.run.controller import RunState, fixing_action
 from tests.qt.conftest import SAMPLE_CLASSES
 from tests.qt.helpers import make_controller
 
@@ -63,15 +63,6 @@ def test_an_output_folder_that_cannot_be_created_stops_in_words(
     qtbot.waitUntil(lambda: controller.state is RunState.IDLE, timeout=30_000)
     controller.shutdown()
     bridge.close()
-
-
-def test_output_folder_beside_the_photos_or_in_the_data_folder(
-    tmp_path: Path, monkeypatch: Any, isolated_dirs: Path
-) -> None:
-    assert output_dir_for(tmp_path / "photos") == tmp_path / "photos-results"
-    monkeypatch.setattr("os.access", lambda *_a, **_k: False)
-    fallback = output_dir_for(tmp_path / "photos")
-    assert fallback.parent == isolated_dirs / "data" / "results" and fallback.name.startswith("photos-")
 
 
 def test_fixing_actions() -> None:

@@ -1,9 +1,8 @@
-"""The engine's own process: its frames, a standby that is not needed, a run that loses its
-process half way, and the window's process going away under a run."""
+"""The engine's own process: a standby that is not needed, a run that loses its process half way,
+the window's process going away under a run, and a command the engine does not know."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -16,26 +15,12 @@ from isaac_gui.core.settings import AppSettings, S3Settings
 from isaac_gui.qt.photos.model import PhotoState
 from isaac_gui.qt.run import engine_process
 from isaac_gui.qt.run.controller import RunState
-from isaac_gui.qt.run.engine_process import CLOSED, EngineProcess, StartRun, live_engines, receive, send
+from isaac_gui.qt.run.engine_process import EngineProcess, live_engines
+from isaac_gui.qt.run.protocol import EventBatch, StartRun
 from isaac_gui.sim.config import SimulatorConfig
 from isaac_gui.sim.server import Simulator
 from tests.qt.conftest import SAMPLE_CLASSES
 from tests.qt.helpers import close_controller, make_controller, run_controller
-
-
-def test_frames_round_trip_and_a_cut_frame_reads_as_the_end() -> None:
-    stream = io.BytesIO()
-    send(stream, ["a", 1, {"b": (2.5, None)}])
-    send(stream, CLOSED)
-    whole = stream.getvalue()
-    stream.seek(0)
-    assert receive(stream) == ["a", 1, {"b": (2.5, None)}]
-    assert receive(stream) == CLOSED
-    assert receive(stream) is None
-    cut = io.BytesIO(whole[:-1])  # the writer died inside its second frame
-    assert receive(cut) == ["a", 1, {"b": (2.5, None)}]
-    assert receive(cut) is None
-    assert receive(io.BytesIO(whole[:3])) is None  # ... or inside the first frame's header
 
 
 def test_a_standby_that_is_not_needed_exits_cleanly() -> None:
@@ -63,9 +48,9 @@ def test_the_window_going_away_cancels_the_run_and_keeps_what_is_done(
         assert engine.send(start)
         done: list[str] = []
         events: list[Any] = []
-        while (batch := engine.receive()) not in (None, CLOSED):
-            events += batch
-            done += [e.rel for e in batch if isinstance(e, PhotoFinished)]
+        while isinstance(message := engine.receive(), EventBatch):
+            events += message.reports
+            done += [e.rel for e in message.reports if isinstance(e, PhotoFinished)]
             if len(done) >= 3:
                 engine.close_input()
         assert engine.finish(timeout=30) == 0
