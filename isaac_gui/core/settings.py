@@ -33,6 +33,14 @@ KEYRING_SERVICE = "isaac-gui"
 KEYRING_USER = "perceptron-api-key"
 MAX_CONCURRENCY = 64  # the most the Settings dialog offers; more rarely helps
 THEMES = ("system", "light", "dark")
+# What the Review panel offers when the inspector overrides a proposed verdict (free text is allowed too).
+OVERRIDE_REASONS = (
+    "Defect below the limit",
+    "Not a defect (reflection, dust)",
+    "Box on the wrong part",
+    "Needs a second look",
+    "Other",
+)
 
 
 def config_dir() -> Path:
@@ -73,6 +81,9 @@ class AppSettings:
     theme: str = "system"  # system, light or dark
     recent_folders: list[str] = field(default_factory=list)
     recent_class_sets: list[str] = field(default_factory=list)
+    inspector: str = ""  # the name review entries carry beside the OS user; empty: the OS user alone
+    rules_file: str = ""  # empty: config_dir()/rules.toml, else the built-in rules (`core.review.rules`)
+    override_reasons: list[str] = field(default_factory=lambda: list(OVERRIDE_REASONS))
     s3: S3Settings = field(default_factory=S3Settings)
     extra: dict[str, Any] = field(default_factory=dict)  # keys written by other versions, kept as they were
 
@@ -198,6 +209,9 @@ RULES: dict[str, Rule] = {
     "theme": _one_of(*THEMES),
     "recent_folders": _texts,
     "recent_class_sets": _texts,
+    "inspector": _text,
+    "rules_file": _text,
+    "override_reasons": _texts,
 }
 
 S3_RULES: dict[str, Rule] = {

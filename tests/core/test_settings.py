@@ -108,6 +108,10 @@ def test_non_finite_numbers_are_wrong_values(tmp_path: Path, caplog: pytest.LogC
         ("theme", "light", "light"),
         ("recent_folders", ["/a", "/b"], ["/a", "/b"]),
         ("recent_class_sets", [], []),
+        ("inspector", "Ana Lima", "Ana Lima"),
+        ("rules_file", "/rules/line7.toml", "/rules/line7.toml"),
+        ("override_reasons", ["Dust"], ["Dust"]),
+        ("override_reasons", [], []),
     ],
 )
 def test_valid_values_load_as_they_are_without_a_warning(
@@ -171,6 +175,9 @@ def test_a_full_valid_file_loads_every_field(tmp_path: Path, caplog: pytest.LogC
         theme="dark",
         recent_folders=["/photos/a"],
         recent_class_sets=["scratch, dent"],
+        inspector="Ana",
+        rules_file="/rules/line7.toml",
+        override_reasons=["Dust on the lens"],
         s3=S3Settings(True, "results", "runs/", "eu-west-1", "work", "http://127.0.0.1:8333", True),
     )
     path = tmp_path / "settings.json"
@@ -248,3 +255,32 @@ def test_saving_after_a_wrong_value_writes_the_default(tmp_path: Path) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     assert (data["concurrency"], data["theme"]) == (DEFAULTS.concurrency, "dark")
     assert list(tmp_path.glob("settings.broken-*.json")) == []
+
+
+def test_review_settings_default_to_no_inspector_the_default_rules_file_and_a_short_reason_list() -> None:
+    assert (DEFAULTS.inspector, DEFAULTS.rules_file) == ("", "")
+    assert "Other" in DEFAULTS.override_reasons and 3 <= len(DEFAULTS.override_reasons) <= 8
+    assert AppSettings().override_reasons is not DEFAULTS.override_reasons  # not one shared list
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("inspector", 7), ("rules_file", ["a.toml"]), ("override_reasons", "Dust")]
+)
+def test_a_wrong_review_setting_falls_back_to_its_default_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, key: str, value: Any
+) -> None:
+    path = write(tmp_path / "settings.json", {key: value})
+    with caplog.at_level(logging.WARNING):
+        settings = AppSettings.load(path)
+    assert getattr(settings, key) == getattr(DEFAULTS, key)
+    said = warnings(caplog)
+    assert len(said) == 1 and key in said[0]
+
+
+def test_override_reasons_that_are_not_text_are_dropped_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(tmp_path / "settings.json", {"override_reasons": ["Dust", 3, "Glare"]})
+    with caplog.at_level(logging.WARNING):
+        assert AppSettings.load(path).override_reasons == ["Dust", "Glare"]
+    assert len(warnings(caplog)) == 1

@@ -30,16 +30,18 @@ needed for it), and read back with `tomllib`.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from isaac_gui.core.files import write_atomic
 from isaac_gui.core.geometry import PixelBox, boxes_of
+from isaac_gui.core.settings import config_dir
 
 Verdict = Literal["pass", "hold", "fail"]
 RuleVerdict = Literal["hold", "fail"]
@@ -87,6 +89,8 @@ class RuleSet:
     no_detection: Verdict = "pass"
     on_error: Verdict = "hold"
     otherwise: Verdict = "pass"
+    # The file the rules were read from (None: built in); not part of what the rules are.
+    source: str | None = field(default=None, compare=False)
 
 
 DEFAULT_RULES = RuleSet(
@@ -336,4 +340,29 @@ def load_rules(path: Path) -> RuleSet:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RulesError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    return loads_rules(text, str(path))
+    return replace(loads_rules(text, str(path)), source=str(path))
+
+
+RULES_FILE_NAME = "rules.toml"
+
+
+def default_rules_path() -> Path:
+    return config_dir() / RULES_FILE_NAME
+
+
+def load_rules_file(path: str | Path | None) -> RuleSet:
+    """The rules in force: those of `path` when one is named (RulesError when it is missing or
+    wrong), else those of the default file `config_dir()/rules.toml`, else DEFAULT_RULES."""
+    if path:
+        return load_rules(Path(path))
+    default = default_rules_path()
+    if not default.exists():
+        return DEFAULT_RULES
+    return load_rules(default)
+
+
+def rules_identity(rules: RuleSet) -> dict[str, str | None]:
+    """What names a rule set in summary.json: its file (None: built in) and the SHA-256 of the rules as
+    `dumps_rules` writes them, so the same rules have the same hash whatever the file's comments."""
+    digest = hashlib.sha256(dumps_rules(rules).encode("utf-8", "surrogatepass")).hexdigest()
+    return {"file": rules.source, "sha256": digest}

@@ -13,10 +13,13 @@ from isaac_gui.core.review.rules import (
     CountRule,
     RulesError,
     RuleSet,
+    default_rules_path,
     dumps_rules,
     evaluate,
     load_rules,
+    load_rules_file,
     loads_rules,
+    rules_identity,
     save_rules,
 )
 
@@ -205,3 +208,38 @@ def test_a_missing_or_undecodable_rules_file_is_a_rules_error(tmp_path):
     (tmp_path / "latin1.toml").write_bytes(b'[[rule]]\nclass = "\xe9"\nany = true\n')
     with pytest.raises(RulesError, match=r"latin1\.toml: not UTF-8 text"):
         load_rules(tmp_path / "latin1.toml")
+
+
+def test_no_rules_file_named_and_no_default_file_is_the_default_rules(tmp_path, monkeypatch):
+    monkeypatch.setenv("ISAAC_GUI_CONFIG_DIR", str(tmp_path / "config"))
+    assert default_rules_path() == tmp_path / "config" / "rules.toml"
+    for empty in (None, ""):
+        rules = load_rules_file(empty)
+        assert rules == DEFAULT_RULES and rules.source is None
+
+
+def test_the_default_rules_file_is_read_when_it_exists(tmp_path, monkeypatch):
+    monkeypatch.setenv("ISAAC_GUI_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "rules.toml").write_text('[[rule]]\nclass = "dent"\nany = true\n', encoding="utf-8")
+    rules = load_rules_file(None)
+    assert rules.rules == (AnyRule("dent"),) and rules.source == str(tmp_path / "rules.toml")
+
+
+def test_a_rules_file_named_but_missing_is_an_error_naming_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("ISAAC_GUI_CONFIG_DIR", str(tmp_path))
+    with pytest.raises(RulesError, match=r"absent\.toml: cannot read the rules file"):
+        load_rules_file(tmp_path / "absent.toml")
+    with pytest.raises(RulesError, match=r"rules\.toml: cannot read the rules file"):
+        load_rules_file(str(tmp_path / "rules.toml"))  # the default path, named explicitly
+
+
+def test_a_rule_set_is_named_by_its_file_and_a_hash_of_its_rules(tmp_path):
+    path = tmp_path / "line7.toml"
+    save_rules(DEFAULT_RULES, path)
+    loaded = load_rules(path)
+    assert loaded == DEFAULT_RULES  # where it came from is not part of what it is
+    assert rules_identity(loaded) == {"file": str(path), "sha256": rules_identity(DEFAULT_RULES)["sha256"]}
+    assert rules_identity(DEFAULT_RULES)["file"] is None
+    other = RuleSet(rules=(AnyRule("dent"),))
+    assert rules_identity(other)["sha256"] != rules_identity(DEFAULT_RULES)["sha256"]
+    assert len(rules_identity(other)["sha256"]) == 64
