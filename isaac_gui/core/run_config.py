@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 
 from isaac_gui.core.images import DEFAULT_MAX_SIDE, JPEG_QUALITY, PREPARATION_VERSION
+from isaac_gui.core.review.rules import DEFAULT_RULES, RuleSet
 
 DEFAULT_MODEL = "isaac-0.1"
 DEFAULT_TIMEOUT_S = 60.0
@@ -80,6 +81,8 @@ class RunSettings:
     # Photos the caller has just listed with the same scan (the window has): the runner then skips
     # its own counting pass over the folder, and corrects the total if its scan finds otherwise.
     expected_total: int | None = None
+    # The verdict rules results.jsonl and summary.json are written under (plain frozen data, picklable).
+    rules: RuleSet = DEFAULT_RULES
 
     @property
     def ahead(self) -> int:

@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import os
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 from perceptron import errors as sdk
 
 from isaac_gui.core import discovery
@@ -39,13 +36,13 @@ from isaac_gui.core.events import (
     ScanProblem,
     StatsTick,
 )
-from isaac_gui.core.files import atomic_writer, write_atomic
 from isaac_gui.core.images import (
     ImageError,
     PreparedImage,
 )
 from isaac_gui.core.images import prepare as prepare_image
 from isaac_gui.core.journal import Journal, file_sha256, job_key
+from isaac_gui.core.outputs import write_outputs
 from isaac_gui.core.pacing import RateLimiter
 from isaac_gui.core.retry import (
     Attempts,
@@ -56,7 +53,7 @@ from isaac_gui.core.retry import (
     fatal_from,
 )
 from isaac_gui.core.run_config import Connection, RunSettings
-from isaac_gui.core.stats import RunStats, Snapshot
+from isaac_gui.core.stats import RunStats
 from isaac_gui.core.turns import WORKER_TURNS, Turns
 
 _COUNT_BATCH = 256  # entries the counting scan takes per turn
@@ -312,7 +309,7 @@ class Runner:
             self.outcome, self.message = "completed", "Every photo reached a final state."
         try:
             self.journal.end_run(self.outcome)
-            write_outputs(self.journal, self.out_dir, snapshot, self.outcome)
+            write_outputs(self.journal, self.out_dir, snapshot, self.outcome, self.settings.rules)
         finally:
             self.journal.close()
             self._done.set()
@@ -541,43 +538,3 @@ class Runner:
         if detection.warnings:
             record["warnings"] = list(detection.warnings)
         return record, False
-
-
-def write_outputs(journal: Journal, out_dir: Path, snapshot: Snapshot, outcome: str) -> dict[str, Any]:
-    """results.jsonl and summary.json, rebuilt from the journal (streamed, a record at a time) and
-    swapped in atomically. Returns the summary."""
-    latencies: list[float] = []
-    errors_by_kind: dict[str, int] = {}
-    images = ok = with_detections = 0
-    target = out_dir / "results.jsonl"
-    with atomic_writer(target) as fh:
-        for record in journal.records():
-            fh.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-            images += 1
-            if record["status"] == "ok":
-                ok += 1
-                with_detections += bool(record.get("detections"))
-            else:
-                kind = record["error"]["kind"]
-                errors_by_kind[kind] = errors_by_kind.get(kind, 0) + 1
-            if record.get("latency_ms") is not None:
-                latencies.append(float(record["latency_ms"]))
-    p = np.percentile(np.asarray(latencies), (50, 90, 99)).tolist() if latencies else [None, None, None]
-    summary = {
-        "outcome": outcome,
-        "images": images,
-        "ok": ok,
-        "error": images - ok,
-        "with_detections": with_detections,
-        "errors_by_kind": errors_by_kind,
-        "wall_time_s": round(snapshot.elapsed_s, 3),
-        "images_per_hour": round(snapshot.overall_per_hour, 1),
-        "latency_ms": {
-            name: None if v is None else round(v, 1) for name, v in zip(("p50", "p90", "p99"), p, strict=True)
-        },
-        "retries": snapshot.retries,
-        "rate_limited": snapshot.rate_limited,
-        "this_session": asdict(snapshot),
-    }
-    write_atomic(out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
-    return summary
