@@ -10,6 +10,7 @@ review trail is intact and 4 when an entry was edited, deleted or moved.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from isaac_gui.core.assembly import AssembledRun
 from isaac_gui.core.events import Event, PhotoFinished, RunFinished, ScanProblem, StatsTick
+from isaac_gui.core.review.rules import RulesError, RuleSet, load_rules_file
 from isaac_gui.core.run_config import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MODEL,
@@ -148,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--s3-annotated", action="store_true", help="also upload annotated images to S3")
     run.add_argument("--quiet", "-q", action="store_true", help="print only problems and the final line")
+    _add_rules_argument(run)
 
     from isaac_gui.sim import cli as sim_cli  # noqa: PLC0415 - only the simulator's own arguments
 
@@ -172,10 +175,33 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--image-format", choices=("jpg", "png"), default="jpg", help="annotated image format"
     )
+    export.add_argument(
+        "--draw-rejected", action="store_true", help="draw the boxes the inspector rejected, muted"
+    )
+    _add_rules_argument(export)
 
     audit = sub.add_parser("audit", help="print a run's review trail and check it was not altered")
     audit.add_argument("results", type=Path, help="the run's output folder (holding journal.sqlite)")
     return parser
+
+
+def _add_rules_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rules",
+        type=Path,
+        metavar="FILE",
+        help="verdict rules (TOML; default: the settings' rules file, else rules.toml in the config "
+        "folder, else the built-in rules)",
+    )
+
+
+def _rules(args: argparse.Namespace, settings: AppSettings) -> RuleSet:
+    """The rules in force: --rules, else the settings' rules file, else the default file or rules."""
+    try:
+        return load_rules_file(args.rules or settings.rules_file or None)
+    except RulesError as exc:
+        flag = "--rules" if args.rules else "the rules file in the settings"
+        raise UsageError(f"{flag}: {exc}") from None
 
 
 def run_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int:
@@ -203,6 +229,7 @@ def run_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int
         max_side=max_side,
         recursive=not args.no_recursive,
         retry_errors=args.retry_errors,
+        rules=_rules(args, settings),
     )
     progress = Progress(stream, quiet=args.quiet)
     run = AssembledRun(
@@ -261,6 +288,7 @@ def _s3_target(args: argparse.Namespace) -> S3Target:
 def export_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int:
     from isaac_gui.core.exporters import FORMATS, ExportError, export_records  # noqa: PLC0415
     from isaac_gui.core.journal import JOURNAL_NAME, Journal  # noqa: PLC0415
+    from isaac_gui.core.outputs import RESULTS_NAME, rebuild_outputs  # noqa: PLC0415
 
     formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     unknown = [f for f in formats if f not in FORMATS]
@@ -270,9 +298,13 @@ def export_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> 
         )
     if not (args.results / JOURNAL_NAME).exists():
         raise UsageError(f"{args.results}: not a run's output folder (no {JOURNAL_NAME})")
+    rules = _rules(args, AppSettings.load())
+    # results.jsonl brought up to date with review decisions made since the run, then exported as is
+    rebuild_outputs(args.results, rules)
+    with open(args.results / RESULTS_NAME, encoding="utf-8") as fh:
+        records = [json.loads(line) for line in fh]
     journal = Journal(args.results)
     try:
-        records = list(journal.records())
         root = Path(journal.meta("source_root") or ".")
         settings = journal.last_settings() or {}
     finally:
@@ -286,6 +318,7 @@ def export_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> 
             classes=settings.get("classes", []),
             annotated_max_side=args.max_side,
             annotated_format=args.image_format,
+            draw_rejected=args.draw_rejected,
             progress=None,
         )
     except ExportError as exc:

@@ -116,6 +116,12 @@ class Journal:
             row = self._db.execute("SELECT settings FROM runs ORDER BY id DESC LIMIT 1").fetchone()
         return json.loads(row[0]) if row else None
 
+    def last_outcome(self) -> str | None:
+        """How the latest run ended (None while it runs, or when there was none)."""
+        with self._lock:
+            row = self._db.execute("SELECT outcome FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
     def set_meta(self, key: str, value: str) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from isaac_gui.core.images import DEFAULT_MAX_SIDE, JPEG_QUALITY, PREPARATION_VERSION
+from isaac_gui.core.review.rules import DEFAULT_RULES, RuleSet
 from isaac_gui.core.settings import data_dir
 
 DEFAULT_MODEL = "isaac-0.1"
@@ -101,6 +102,8 @@ class RunSettings:
     # Photos the caller has just listed with the same scan (the window has): the runner then skips
     # its own counting pass over the folder, and corrects the total if its scan finds otherwise.
     expected_total: int | None = None
+    # The verdict rules results.jsonl and summary.json are written under (plain frozen data, picklable).
+    rules: RuleSet = DEFAULT_RULES
 
     @property
     def ahead(self) -> int:

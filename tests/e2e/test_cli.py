@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+from getpass import getuser
 from pathlib import Path
 
 import pytest
@@ -263,3 +265,127 @@ def test_export_command_writes_every_format_the_readers_accept(tmp_path, env):
     assert (tmp_path / "x" / "detections.csv").exists() and (tmp_path / "x" / "records.jsonl").exists()
     proc = cli("export", str(tmp_path / "out"), "--format", "pdf", "--to", str(tmp_path / "y"), env_extra=env)
     assert proc.returncode == 2 and "pdf" in proc.stderr
+
+
+RULES_HOLD_DENTS = """\
+[verdicts]
+no_detection = "pass"
+
+[[rule]]
+class = "dent"
+any = true
+verdict = "hold"
+
+[[rule]]
+class = "scratch"
+any = true
+verdict = "fail"
+"""
+
+
+def test_a_run_with_rules_counts_verdicts_and_an_export_after_review_has_the_corrected_boxes(tmp_path, env):
+    truths = generate_samples(tmp_path / "parts", 4, ["scratch", "dent"], seed=11, size=(400, 300))
+    (tmp_path / "rules.toml").write_text(RULES_HOLD_DENTS, encoding="utf-8")
+    out = tmp_path / "out"
+    proc = cli(
+        "run", str(tmp_path / "parts"), "--classes", CLASSES, "--out", str(out),
+        "--rules", str(tmp_path / "rules.toml"), env_extra=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+    def expected(classes: set[str]) -> str:
+        return "fail" if "scratch" in classes else "hold" if "dent" in classes else "pass"
+
+    proposals = [expected({cls for cls, _ in t.boxes}) for t in truths]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["verdicts"] == {
+        **{v: proposals.count(v) for v in ("pass", "fail", "hold")},
+        "undecided": 4,
+    }
+    assert summary["rules"]["file"] == str(tmp_path / "rules.toml") and len(summary["rules"]["sha256"]) == 64
+    assert summary["agreement"] == {}
+    assert all("review" not in r for r in results(out))  # nobody reviewed yet: lines as the model answered
+
+    # The inspector rejects the first box of the first photo with a box and overrides it to pass.
+    from isaac_gui.core.review.rules import load_rules  # noqa: PLC0415
+    from isaac_gui.core.review.session import ReviewSession  # noqa: PLC0415
+
+    index = next(i for i, t in enumerate(truths) if t.boxes)
+    photo = truths[index].path
+    session = ReviewSession(out, load_rules(tmp_path / "rules.toml"), inspector="Ana")
+    session.reject_box(photo, "m0", reason="reflection")
+    session.set_verdict(photo, "pass", "Not a defect (reflection, dust)")
+    session.close()
+
+    proc = cli(
+        "export", str(out), "--format", "csv,coco,json", "--to", str(tmp_path / "x"),
+        "--rules", str(tmp_path / "rules.toml"), env_extra=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    line = next(r for r in results(out) if r["image"] == photo)
+    model = line["model_detections"]
+    assert len(line["detections"]) == len(model) - 1 == len(truths[index].boxes) - 1
+    assert line["rejected"][0]["box"] == "m0" and line["review"]["verdict"] == "pass"
+    summary = json.loads((out / "summary.json").read_text())
+    after = [*proposals[:index], "pass", *proposals[index + 1 :]]
+    assert summary["verdicts"] == {**{v: after.count(v) for v in ("pass", "fail", "hold")}, "undecided": 3}
+    rejected_cls = model[0]["mention"]
+    assert summary["agreement"][rejected_cls]["rejected"] == 1
+    assert summary["outcome"] == "completed"
+
+    coco = COCO(str(tmp_path / "x" / "coco" / "annotations.json"))
+    (image,) = [i for i in coco.dataset["images"] if i["file_name"] == photo]
+    assert len(coco.getAnnIds(imgIds=[image["id"]])) == len(model) - 1
+    assert image["review"]["reason"] == "Not a defect (reflection, dust)"
+    rows = [r for r in csv_rows(tmp_path / "x" / "detections.csv") if r["image"] == photo]
+    assert {r["verdict"] for r in rows} == {"pass"} and {r["reviewed_by"] for r in rows} == {
+        f"Ana ({getuser()})"
+    }
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_bad_rules_file_is_a_usage_error_naming_the_file_the_line_and_the_key(tmp_path, env):
+    (tmp_path / "parts").mkdir()
+    bad = tmp_path / "rules.toml"
+    bad.write_text('[[rule]]\nclass = "dent"\nany = true\ncolour = "red"\n', encoding="utf-8")
+    proc = cli("run", str(tmp_path / "parts"), "--classes", "dent", "--rules", str(bad), env_extra=env)
+    assert proc.returncode == 2
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"isaac-gui: --rules: {bad}: line 4:") and "`colour`" in last
+    proc = cli(
+        "run",
+        str(tmp_path / "parts"),
+        "--classes",
+        "dent",
+        "--rules",
+        str(tmp_path / "no.toml"),
+        env_extra=env,
+    )
+    assert proc.returncode == 2 and "no.toml: cannot read the rules file" in proc.stderr
+    assert not (tmp_path / "parts-results").exists()  # refused before anything was written
+
+
+def test_without_rules_the_settings_rules_file_applies_else_the_default_file_else_the_built_in(tmp_path, env):
+    generate_samples(tmp_path / "parts", 1, ["dent"], seed=12, size=(200, 100))
+    config = Path(env["ISAAC_GUI_CONFIG_DIR"])
+    config.mkdir()
+
+    def rules_in_force() -> str | None:
+        proc = cli(
+            "run", str(tmp_path / "parts"), "--classes", "dent", "--out", str(tmp_path / "o"), env_extra=env
+        )
+        assert proc.returncode == 0, proc.stderr
+        return json.loads((tmp_path / "o" / "summary.json").read_text())["rules"]["file"]
+
+    assert rules_in_force() is None  # no file anywhere: the built-in rules
+    (config / "rules.toml").write_text(RULES_HOLD_DENTS, encoding="utf-8")
+    assert rules_in_force() == str(config / "rules.toml")
+    (tmp_path / "line7.toml").write_text(RULES_HOLD_DENTS, encoding="utf-8")
+    (config / "settings.json").write_text(
+        json.dumps({"rules_file": str(tmp_path / "line7.toml")}), encoding="utf-8"
+    )
+    assert rules_in_force() == str(tmp_path / "line7.toml")

@@ -23,11 +23,11 @@ from typing import Any
 
 from isaac_gui.core.detector import Detector
 from isaac_gui.core.engine.conductor import Conductor
-from isaac_gui.core.engine.outputs import write_outputs
 from isaac_gui.core.engine.photo_job import DetectorLike, PhotoJobs
 from isaac_gui.core.engine.schedule import Schedule
 from isaac_gui.core.events import Event, Listener, RunFinished, StatsTick
 from isaac_gui.core.journal import Journal
+from isaac_gui.core.outputs import write_outputs
 from isaac_gui.core.pacing import RateLimiter
 from isaac_gui.core.run_config import Connection, RunSettings
 from isaac_gui.core.stats import RunStats
@@ -171,7 +171,7 @@ class Runner:
             self.outcome, self.message = "completed", "Every photo reached a final state."
         try:
             self.journal.end_run(self.outcome)
-            write_outputs(self.journal, self.out_dir, snapshot, self.outcome)
+            write_outputs(self.journal, self.out_dir, snapshot, self.outcome, self.settings.rules)
         finally:
             self.journal.close()
             self._done.set()

@@ -8,7 +8,8 @@ two photos per worker are in flight, so memory stays bounded however many photos
 A photo keeps its file name when it already has the output's suffix (`a.jpg` stays `a.jpg`,
 `a.JPEG` stays `a.JPEG`); otherwise the suffix is replaced (`b.png` becomes `b.jpg`). Failed
 records are not annotated (the report lists them); photos without detections are written plain,
-so the folder holds every photo that could be decoded.
+so the folder holds every photo that could be decoded. Boxes the inspector rejected are left out,
+or drawn muted (dashed grey, labelled "(rejected)") with `draw_rejected`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image
 
-from isaac_gui.core.exporters.drawing import draw_detections
+from isaac_gui.core.exporters.drawing import draw_detections, draw_rejected
 from isaac_gui.core.exporters.records import Categories, ExportRecord
 from isaac_gui.core.exporters.report import ExportCancelled, FormatResult, ReportBuilder
 from isaac_gui.core.exporters.staging import Output
@@ -71,7 +72,13 @@ class AnnotationProblemError(Exception):
 
 
 def render_annotated(
-    source_root: Path, record: ExportRecord, categories: Categories, max_side: int | None, fmt: str = "jpg"
+    source_root: Path,
+    record: ExportRecord,
+    categories: Categories,
+    max_side: int | None,
+    fmt: str = "jpg",
+    *,
+    rejected: bool = False,
 ) -> bytes:
     """One annotated photo, encoded: the source photo of `record` upright, its boxes and labels drawn.
 
@@ -97,6 +104,14 @@ def render_annotated(
             f"{record.image} is now {width}x{height} but was {record.width}x{record.height} when it was "
             "inspected (the photo changed); not annotated",
         )
+    if rejected and record.rejected:
+        draw_rejected(
+            img,
+            record.rejected,
+            labels=[f"{box.mention} (rejected)" for box in record.rejected],
+            full_width=width,
+            full_height=height,
+        )
     draw_detections(
         img,
         record.boxes,
@@ -121,8 +136,10 @@ class AnnotatedWriter:
         fmt: str,
         max_side: int | None,
         report: ReportBuilder,
+        draw_rejected: bool = False,
     ) -> None:
         self._out = out
+        self._draw_rejected = draw_rejected
         self._records = [r for r in records if r.ok]
         self._categories = categories
         self._source_root = source_root
@@ -143,7 +160,14 @@ class AnnotatedWriter:
         if stop.is_set():
             return
         try:
-            body = render_annotated(self._source_root, record, self._categories, self._max_side, self._fmt)
+            body = render_annotated(
+                self._source_root,
+                record,
+                self._categories,
+                self._max_side,
+                self._fmt,
+                rejected=self._draw_rejected,
+            )
         except AnnotationProblemError as problem:
             self._report.warn(problem.kind, problem.message, image=record.image, format="annotated")
             return

@@ -8,7 +8,10 @@
   convention of a box from the pixel grid's edges (x, y) to (x + w, y + h). `area = w * h`,
   `iscrowd = 0`, no `segmentation` (a detection export).
 
-Failed records are left out of `images` (the report lists them): an image without annotations means
+A reviewed photo has its kept boxes only (the rejected ones are left out); its image carries a
+`review` object (verdict, proposed, overridden, reason, by, at) and each annotation `attributes:
+{"review": pending | accepted | added}`, the place CVAT's COCO keeps attributes; pycocotools ignores
+both. Failed records are left out of `images` (the report lists them): an image without annotations means
 "inspected, nothing found" to a trainer, which a photo that was never inspected is not.
 """
 
@@ -23,6 +26,7 @@ from isaac_gui.core.exporters.report import FormatResult
 from isaac_gui.core.exporters.staging import Output
 
 ANNOTATIONS = PurePosixPath("annotations.json")
+_REVIEW_KEYS = ("verdict", "proposed", "overridden", "reason", "by", "at")
 
 
 def coco_document(records: Sequence[ExportRecord], categories: Categories, created: str) -> dict[str, object]:
@@ -32,21 +36,29 @@ def coco_document(records: Sequence[ExportRecord], categories: Categories, creat
         if not record.ok:
             continue
         image_id = len(images) + 1
-        images.append(
-            {"id": image_id, "file_name": record.image, "width": record.width, "height": record.height}
-        )
-        for box in record.boxes:
+        image: dict[str, object] = {
+            "id": image_id,
+            "file_name": record.image,
+            "width": record.width,
+            "height": record.height,
+        }
+        if record.review:
+            image["review"] = {key: record.review.get(key) for key in _REVIEW_KEYS}
+        images.append(image)
+        statuses = record.box_reviews or ("",) * len(record.boxes)
+        for box, status in zip(record.boxes, statuses, strict=True):
             w, h = box.x2 - box.x1 + 1, box.y2 - box.y1 + 1
-            annotations.append(
-                {
-                    "id": len(annotations) + 1,
-                    "image_id": image_id,
-                    "category_id": categories.index(box.mention) + 1,
-                    "bbox": [box.x1, box.y1, w, h],
-                    "area": w * h,
-                    "iscrowd": 0,
-                }
-            )
+            annotation: dict[str, object] = {
+                "id": len(annotations) + 1,
+                "image_id": image_id,
+                "category_id": categories.index(box.mention) + 1,
+                "bbox": [box.x1, box.y1, w, h],
+                "area": w * h,
+                "iscrowd": 0,
+            }
+            if status:
+                annotation["attributes"] = {"review": status}
+            annotations.append(annotation)
     return {
         "info": {"description": "isaac-gui detections", "version": "1.0", "date_created": created},
         "licenses": [],

@@ -5,6 +5,9 @@ outline is drawn inward from the box's outer edge, so its outer pixels are exact
 inclusive corners (scaled when the photo is drawn smaller than full resolution). A label sits above
 its box; at the top edge it moves inside the box, at the right edge it shifts left, and it is
 shrunk (or, as a last resort, shortened with an ellipsis) when it is wider than the photo.
+
+Boxes the inspector rejected are drawn only when asked (`draw_rejected`), under the others, dashed
+and in one muted grey whatever their class, so they never read as a finding.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from isaac_gui.core.palette import class_colour, text_colour_on
 
 Rect = tuple[int, int, int, int]  # left, top, right, bottom; inclusive pixel indices
 
+MUTED = (150, 150, 150)  # a rejected box's outline and label, on light and dark photos alike
 _fonts = threading.local()  # FreeType faces are not shared between threads
 
 
@@ -112,3 +116,37 @@ def draw_detections(
         colour = class_colour(classes, box.mention)
         draw.rectangle(where, fill=colour)
         draw.text((where[0] + dx, where[1] + dy), text, fill=text_colour_on(colour), font=_font(size))
+
+
+def _dashed_rect(draw: ImageDraw.ImageDraw, rect: Rect, colour: tuple[int, int, int], stroke: int) -> None:
+    """An outline `stroke` wide drawn inward from `rect`'s edge, in dashes of 3 strokes with gaps of 2."""
+    left, top, right, bottom = rect
+    dash, step = 3 * stroke, 5 * stroke
+    inner_right, inner_bottom = max(right - stroke + 1, left), max(bottom - stroke + 1, top)
+    for x in range(left, right + 1, step):
+        end = min(x + dash - 1, right)
+        draw.rectangle((x, top, end, min(top + stroke - 1, bottom)), fill=colour)
+        draw.rectangle((x, inner_bottom, end, bottom), fill=colour)
+    for y in range(top, bottom + 1, step):
+        end = min(y + dash - 1, bottom)
+        draw.rectangle((left, y, min(left + stroke - 1, right), end), fill=colour)
+        draw.rectangle((inner_right, y, right, end), fill=colour)
+
+
+def draw_rejected(
+    img: Image.Image, boxes: Sequence[PixelBox], *, labels: Sequence[str], full_width: int, full_height: int
+) -> None:
+    """Draw rejected `boxes` muted: dashed grey outlines and grey labels (call before `draw_detections`)."""
+    width, height = img.size
+    scale = width / full_width if full_width else 1.0
+    draw = ImageDraw.Draw(img)
+    stroke = max(1, line_width(width, height) // 2)
+    base_size = font_size(width, height)
+    for box, label in zip(boxes, labels, strict=True):
+        rect = box_rect(box, scale, width, height)
+        _dashed_rect(draw, rect, MUTED, stroke)
+        text, size = fit_label(label, base_size, width, height)
+        label_w, label_h, dx, dy = measure_label(text, size)
+        where = label_rect(rect, label_w, label_h, width, height)
+        draw.rectangle(where, fill=MUTED)
+        draw.text((where[0] + dx, where[1] + dy), text, fill=text_colour_on(MUTED), font=_font(size))

@@ -67,6 +67,7 @@ def export_records(
     classes: Sequence[str],
     annotated_max_side: int | None = None,
     annotated_format: str = "jpg",
+    draw_rejected: bool = False,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> ExportReport:
@@ -76,7 +77,9 @@ def export_records(
     `ExportError` (`ExportCancelled` when `cancel` is set) and leaves `dest` as it was. `progress`
     receives (done, total), where each annotated photo is one step and every other format one step.
     `annotated_max_side` shrinks annotated photos to that long side (None: full resolution);
-    `annotated_format` is "jpg" or "png". Raises ValueError for arguments no export could satisfy.
+    `annotated_format` is "jpg" or "png"; `draw_rejected` draws the boxes the inspector rejected on
+    annotated photos, muted (every other format leaves them out). Raises ValueError for arguments no
+    export could satisfy.
     """
     started = time.perf_counter()
     chosen = _check_arguments(formats, annotated_max_side)
@@ -99,6 +102,7 @@ def export_records(
             source_root=source_root,
             fmt=fmt,
             max_side=annotated_max_side,
+            draw_rejected=draw_rejected,
             report=report,
             progress=progress,
             cancel=cancel,
@@ -124,6 +128,7 @@ def _run(
     source_root: Path,
     fmt: str,
     max_side: int | None,
+    draw_rejected: bool,
     report: ReportBuilder,
     progress: ProgressCallback | None,
     cancel: threading.Event,
@@ -145,6 +150,7 @@ def _run(
             fmt=fmt,
             max_side=max_side,
             report=report,
+            draw_rejected=draw_rejected,
         )
         if "annotated" in outputs
         else None

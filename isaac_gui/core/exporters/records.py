@@ -6,6 +6,11 @@ integer pixel corners ordered and clamped into the photo, and a mention is match
 classes the way `palette.class_colour` does it (case-insensitively), so a box keeps one class and
 one colour in every export. Mentions outside the run's classes become extra categories after the
 run's own, in first-seen order, so the ids of the run's classes stay stable.
+
+A reviewed photo's record (`core.review.corrections.corrected_record`) is exported as the inspector
+left it: `detections` are the kept boxes, each with its `review` status (pending, accepted, added),
+`rejected` the boxes the inspector rejected (only annotated photos may draw them, muted) and `review`
+the verdict. A record without them exports as the model answered it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from isaac_gui.core.exporters.report import ReportBuilder
@@ -62,6 +67,9 @@ class ExportRecord:
     model: str
     request_id: str
     raw: Mapping[str, object]
+    box_reviews: tuple[str, ...] = ()  # beside `boxes`: pending, accepted, added; "" when not reviewed
+    rejected: tuple[PixelBox, ...] = ()
+    review: Mapping[str, object] = field(default_factory=dict)  # the verdict; empty when not reviewed
 
     @property
     def image(self) -> str:
@@ -99,6 +107,28 @@ def _box(raw: object, width: int, height: int) -> tuple[PixelBox, bool] | None:
     return fixed, fixed != box
 
 
+_BOX_REVIEWS = ("pending", "accepted", "added")
+
+
+def _boxes(
+    raw: object, width: int, height: int, image: str, report: ReportBuilder
+) -> tuple[list[PixelBox], list[str]]:
+    """The usable boxes of a detection list, clamped into the photo, and each one's review status."""
+    boxes: list[PixelBox] = []
+    statuses: list[str] = []
+    for entry in raw if isinstance(raw, list) else [None]:
+        parsed = _box(entry, width, height)
+        if parsed is None:
+            report.warn("malformed_record", f"{image}: an unreadable detection was skipped", image=image)
+            continue
+        boxes.append(parsed[0])
+        status = entry.get("review") if isinstance(entry, dict) else None
+        statuses.append(status if isinstance(status, str) and status in _BOX_REVIEWS else "")
+        if parsed[1]:
+            report.warn("box_adjusted", f"{image}: a box outside the photo was clamped into it", image=image)
+    return boxes, statuses
+
+
 def _parse(raw: Mapping[str, object], report: ReportBuilder) -> ExportRecord | None:
     rel = safe_relative_path(raw.get("image"))
     if rel is None:
@@ -110,6 +140,8 @@ def _parse(raw: Mapping[str, object], report: ReportBuilder) -> ExportRecord | N
     status = _text(raw.get("status")) or "error"
     width, height = _int_or_none(raw.get("width")), _int_or_none(raw.get("height"))
     boxes: list[PixelBox] = []
+    statuses: list[str] = []
+    rejected: list[PixelBox] = []
     if status == "ok" and (width is None or height is None):
         report.warn(
             "malformed_record",
@@ -117,17 +149,9 @@ def _parse(raw: Mapping[str, object], report: ReportBuilder) -> ExportRecord | N
             image=image,
         )
     elif status == "ok" and width is not None and height is not None:
-        detections = raw.get("detections") or []
-        for entry in detections if isinstance(detections, list) else [None]:
-            parsed = _box(entry, width, height)
-            if parsed is None:
-                report.warn("malformed_record", f"{image}: an unreadable detection was skipped", image=image)
-                continue
-            boxes.append(parsed[0])
-            if parsed[1]:
-                report.warn(
-                    "box_adjusted", f"{image}: a box outside the photo was clamped into it", image=image
-                )
+        boxes, statuses = _boxes(raw.get("detections") or [], width, height, image, report)
+        rejected = _boxes(raw.get("rejected") or [], width, height, image, report)[0]
+    review = raw.get("review")
     error = raw.get("error")
     error_map = error if isinstance(error, dict) else {}
     return ExportRecord(
@@ -141,6 +165,9 @@ def _parse(raw: Mapping[str, object], report: ReportBuilder) -> ExportRecord | N
         model=_text(raw.get("model")),
         request_id=_text(raw.get("request_id")),
         raw=raw,
+        box_reviews=tuple(statuses),
+        rejected=tuple(rejected),
+        review=review if isinstance(review, Mapping) else {},
     )
 
 

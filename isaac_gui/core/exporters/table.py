@@ -4,7 +4,10 @@ Every photo exported appears at least once: a row per detection, or a single row
 columns for a photo where nothing was found or whose inspection failed (`status`, `error_kind` and
 `error_message` say which). Coordinates are the detection's inclusive pixel corners in the
 displayed photo (the same numbers as `results.jsonl`), and `class` is the name the other formats
-use for the mention.
+use for the mention. A reviewed photo's rows are its kept boxes (`box_review`: pending, accepted or
+added; rejected boxes are left out), each carrying the photo's verdict: the inspector's (`verdict`,
+empty while undecided), the rules' proposal, whether it was `overridden` and why, who and when
+(UTC); these columns are empty for a photo nobody reviewed.
 
 UTF-8 with a byte-order mark, so Excel shows non-English file names correctly (Python reads it with
 `encoding="utf-8-sig"`), and CRLF line ends as RFC 4180 says. Text a spreadsheet would run as a
@@ -37,6 +40,13 @@ COLUMNS = (
     "error_message",
     "model",
     "request_id",
+    "verdict",
+    "proposed",
+    "overridden",
+    "reason",
+    "reviewed_by",
+    "reviewed_at",
+    "box_review",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,6 +57,25 @@ def cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def _verdict(record: ExportRecord) -> list[object]:
+    review = record.review
+    if not review:
+        return [""] * 6
+    overridden = review.get("overridden")
+    return [
+        cell(_text(review.get("verdict"))),
+        cell(_text(review.get("proposed"))),
+        "" if not isinstance(overridden, bool) else str(overridden).lower(),
+        cell(_text(review.get("reason"))),
+        cell(_text(review.get("by"))),
+        cell(_text(review.get("at"))),
+    ]
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
 def _rows(record: ExportRecord, categories: Categories) -> list[list[object]]:
     head: list[object] = [cell(record.image), cell(record.status), record.width or "", record.height or ""]
     tail: list[object] = [
@@ -55,11 +84,23 @@ def _rows(record: ExportRecord, categories: Categories) -> list[list[object]]:
         cell(record.model),
         cell(record.request_id),
     ]
+    tail += _verdict(record)
     if not record.ok or not record.boxes:
-        return [[*head, "", "", "", "", "", "", *tail]]
+        return [[*head, "", "", "", "", "", "", *tail, ""]]
+    statuses = record.box_reviews or ("",) * len(record.boxes)
     return [
-        [*head, cell(box.mention), cell(categories.name(box.mention)), box.x1, box.y1, box.x2, box.y2, *tail]
-        for box in record.boxes
+        [
+            *head,
+            cell(box.mention),
+            cell(categories.name(box.mention)),
+            box.x1,
+            box.y1,
+            box.x2,
+            box.y2,
+            *tail,
+            status,
+        ]
+        for box, status in zip(record.boxes, statuses, strict=True)
     ]
 
 

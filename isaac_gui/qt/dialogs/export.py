@@ -179,6 +179,11 @@ class ExportDialog(QDialog):
         options.addWidget(self.full_size_radio, 1, 1)
         options.addWidget(self.long_side_radio, 1, 2)
         options.addWidget(self.long_side_spin, 1, 3)
+        self.draw_rejected_box = QCheckBox("Draw &rejected boxes, muted", page)
+        self.draw_rejected_box.setToolTip(
+            "the boxes the inspector rejected, dashed and grey; left out otherwise"
+        )
+        options.addWidget(self.draw_rejected_box, 2, 1, 1, 3)
         options.setColumnStretch(4, 1)
 
         dest_title = section("&Destination folder", page)
@@ -306,6 +311,7 @@ class ExportDialog(QDialog):
         self.long_side_spin.setValue(side or 2048)
         (self.long_side_radio if side else self.full_size_radio).setChecked(True)
         self.long_side_spin.setEnabled(bool(side))
+        self.draw_rejected_box.setChecked(str(s.value("draw_rejected", "false")).lower() == "true")
         dest = s.value("dest")
         s.endGroup()
         default = self.source_root.parent / f"{self.source_root.name or 'photos'} export"
@@ -318,6 +324,7 @@ class ExportDialog(QDialog):
         s.setValue("formats", self.chosen_formats())
         s.setValue("annotated_format", self.annotated_format())
         s.setValue("annotated_max_side", self.annotated_max_side() or 0)
+        s.setValue("draw_rejected", "true" if self.draw_rejected_box.isChecked() else "false")
         s.setValue("dest", self.dest_edit.text().strip())
         s.endGroup()
         s.sync()
@@ -382,6 +389,7 @@ class ExportDialog(QDialog):
         self._poll.start()
         records, source_root, classes = self.records, self.source_root, self.classes
         max_side, kind, cancel = self.annotated_max_side(), self.annotated_format(), self._cancel
+        draw_rejected = self.draw_rejected_box.isChecked()
         progress = self._progress  # the worker gets plain objects only, never the dialog
 
         def work() -> ExportReport:
@@ -393,6 +401,7 @@ class ExportDialog(QDialog):
                 classes=classes,
                 annotated_max_side=max_side,
                 annotated_format=kind,
+                draw_rejected=draw_rejected,
                 progress=progress.store,
                 cancel=cancel,
             )

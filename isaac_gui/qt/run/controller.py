@@ -24,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from isaac_gui.core.events import RunFinished
+from isaac_gui.core.review.rules import DEFAULT_RULES, RuleSet
 from isaac_gui.core.run_config import Connection, RunSettings, resolve_model
 from isaac_gui.core.settings import AppSettings, load_api_key
 from isaac_gui.core.stats import RunStats, Snapshot
@@ -158,8 +159,10 @@ class RunController(QObject):
         model: str | None = None,
         retry_errors: bool = False,
         listed: int | None = None,
+        rules: RuleSet = DEFAULT_RULES,
     ) -> None:
-        """`listed`: how many photos the window's own listing of `sources` found, if complete."""
+        """`listed`: how many photos the window's own listing of `sources` found, if complete;
+        `rules`: what the run's results.jsonl and summary.json count verdicts by."""
         if self.busy:
             raise RuntimeError("a run is already going")
         s = self.settings
@@ -170,6 +173,7 @@ class RunController(QObject):
             max_side=int(s.max_side) or None,
             retry_errors=retry_errors,
             expected_total=listed,
+            rules=rules,
         )
         plan = RunPlan(tuple(Path(p) for p in sources), Path(out_dir), run_settings)
         self.plan = plan

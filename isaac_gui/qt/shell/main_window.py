@@ -7,6 +7,7 @@ own modules and get what they need in their constructors; this module only conne
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ from isaac_gui.qt.workers.tasks import BackgroundTasks
 APP_TITLE = "isaac-gui"
 PANEL_HEIGHT = 300
 CLOSE_GRACE_MS = 20_000  # after this, a run that will not stop no longer holds the window open
+OUTPUTS_DELAY_MS = 2_000  # decisions settle this long before results.jsonl and summary.json are rewritten
+log = logging.getLogger(__name__)
 BUSY = "A run is going: cancel it before opening other photos."
 NOTHING_TO_OPEN = "Nothing to open: choose a folder, or photos (JPEG, PNG, WebP, TIFF…)."
 NO_CLASSES = "Name at least one defect to look for, e.g. “scratch”."
@@ -120,6 +123,9 @@ class MainWindow(QMainWindow):
         self.status = StatusFields(self.statusBar())
         self._close_timer = self._timer(CLOSE_GRACE_MS, self._force_close)
         self._counts_timer = self._timer(200, self._show_counts)  # counts shown at most 5 times a second
+        # results.jsonl and summary.json follow the decisions, a moment after the last key (a run's end
+        # writes them anyway); a 100,000-photo folder takes a few seconds, off the GUI thread.
+        self._outputs_timer = self._timer(OUTPUTS_DELAY_MS, self._rebuild_outputs)
         self._connect()
         self.run_bar.set_recent_folders(settings.recent_folders)
         self.run_bar.classes.set_recent(settings.recent_class_sets)
@@ -141,6 +147,7 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.toggle_panel.toggled.connect(self.latency_panel.setVisible)
         a.review_summary.triggered.connect(self.show_review_summary)
+        self.review.reviewChanged.connect(lambda _rel, _review: self._outputs_timer.start())
         self.run_bar.recentFolderChosen.connect(lambda folder: self.open_paths([Path(folder)]))
         self.run_bar.classes.submitted.connect(a.run.trigger)
         self.filter_bar.filterChanged.connect(self.filter_model.set_filter)
@@ -213,6 +220,22 @@ class MainWindow(QMainWindow):
         self.desk.configure(rules, self.settings.override_reasons)
         self.review.open(self.out_dir, rules, self.settings.inspector)
         self.desk.reset()
+
+    def _rebuild_outputs(self) -> None:
+        if self.controller.busy or self.out_dir is None or self.review.busy:
+            if self.out_dir is not None and not self.controller.busy:
+                self._outputs_timer.start()  # still writing the trail: after it
+            return
+        from isaac_gui.core.outputs import rebuild_outputs  # noqa: PLC0415
+
+        out, rules = self.out_dir, self.desk.rules
+        self.tasks.run(
+            lambda: rebuild_outputs(out, rules),
+            lambda _summary: None,
+            lambda exc: self.message_bar.show_message(
+                f"Could not update results.jsonl and summary.json in {out}: {exc}", kind="warning"
+            ),
+        )
 
     def show_review_summary(self) -> None:
         from isaac_gui.qt.review.agreement_view import AgreementView  # noqa: PLC0415 - built on first use
@@ -287,7 +310,13 @@ class MainWindow(QMainWindow):
         self.run_bar.classes.set_recent(self.settings.recent_class_sets)
         listed = None if self.loader.loading else self.model.rowCount()  # spares the engine a pass
         self.controller.start(
-            self.sources, self.out_dir, classes, model=model or None, retry_errors=retry_errors, listed=listed
+            self.sources,
+            self.out_dir,
+            classes,
+            model=model or None,
+            retry_errors=retry_errors,
+            listed=listed,
+            rules=self.desk.rules,
         )
 
     def _on_state(self, state: str) -> None:
@@ -426,6 +455,15 @@ class MainWindow(QMainWindow):
         """End every thread this window started (bounded waits); idempotent."""
         self._close_timer.stop()
         self._counts_timer.stop()
+        if self._outputs_timer.isActive() and self.out_dir is not None and not self.controller.busy:
+            self._outputs_timer.stop()
+            self.review.wait_idle()
+            from isaac_gui.core.outputs import rebuild_outputs  # noqa: PLC0415
+
+            try:
+                rebuild_outputs(self.out_dir, self.desk.rules)  # closing: the last decisions reach the files
+            except (OSError, ValueError) as exc:
+                log.warning("results.jsonl and summary.json not updated in %s: %s", self.out_dir, exc)
         self.controller.shutdown(timeout=15.0)
         self.loader.close()
         self.tasks.close()

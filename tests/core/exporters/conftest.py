@@ -113,3 +113,35 @@ def sample(source: Path) -> Callable[[], list[Record]]:
         ]
 
     return make
+
+
+def reviewed(record: Record, *actions: tuple[str, str | None, object, str | None]) -> Record:
+    """`record` as results.jsonl holds it once reviewed: `corrected_record` over trail entries made of
+    (action, box, new value, reason), by Ana (OS user ana), under the default rules."""
+    from isaac_gui.core.review.audit import Entry  # noqa: PLC0415
+    from isaac_gui.core.review.corrections import corrected_record  # noqa: PLC0415
+    from isaac_gui.core.review.rules import DEFAULT_RULES  # noqa: PLC0415
+
+    entries = [
+        Entry(
+            seq,
+            REVIEWED_AT,
+            "ana",
+            "Ana",
+            str(record["image"]),
+            "key",
+            action,
+            box,
+            None,
+            None,
+            new,
+            reason,
+            "",
+            "",
+        )
+        for seq, (action, box, new, reason) in enumerate(actions, 1)
+    ]
+    return corrected_record(record, entries, DEFAULT_RULES)
+
+
+REVIEWED_AT = "2025-03-04T05:06:07.089Z"

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 
 from isaac_gui.core import exporters
 from isaac_gui.core.exporters import FORMATS, OUTPUTS
+from isaac_gui.core.exporters.drawing import MUTED
 from isaac_gui.qt.dialogs import export as export_module
 from isaac_gui.qt.dialogs.export import ExportDialog
 from tests.qt.dialogs.helpers import shoot
@@ -110,6 +111,36 @@ def test_export_choices_are_remembered(qtbot: Any, tmp_path: Path) -> None:
     assert second.annotated_format() == "png"
     assert second.dest_edit.text() == str(tmp_path / "exports")
     second.reject()
+
+
+def test_rejected_boxes_are_drawn_muted_only_when_the_box_is_checked_and_the_choice_is_remembered(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    source, records = make_run(tmp_path)
+    records[0]["rejected"] = [
+        {"mention": "dent", "top_left": {"x": 80, "y": 60}, "bottom_right": {"x": 150, "y": 110}, "box": "m1"}
+    ]
+
+    def export(draw: bool) -> Image.Image:
+        dialog = open_export(qtbot, source, records)
+        for name, box in dialog.format_boxes.items():
+            box.setChecked(name == "annotated")
+        dialog.png_radio.setChecked(True)
+        dialog.full_size_radio.setChecked(True)
+        dialog.draw_rejected_box.setChecked(draw)
+        dialog.dest_edit.setText(str(tmp_path / "out"))
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.stack.currentIndex() == dialog.PAGE_RESULT, timeout=20_000)
+        assert dialog.report is not None, dialog.error
+        dialog.accept()
+        return Image.open(tmp_path / "out" / "annotated" / "line-1" / "a.png").convert("RGB")
+
+    right_edge = [(150, y) for y in range(70, 111)]
+    assert MUTED not in {export(False).getpixel(xy) for xy in right_edge}
+    assert MUTED in {export(True).getpixel(xy) for xy in right_edge}
+    again = open_export(qtbot, source, records)
+    assert again.draw_rejected_box.isChecked()
+    again.reject()
 
 
 def test_export_can_be_cancelled_and_leaves_the_folder_alone(

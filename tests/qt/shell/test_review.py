@@ -188,3 +188,22 @@ def test_the_review_summary_counts_verdicts_and_agreement(
     assert sum(int(v[0]) for v in cells.values()) == n  # every model box of the reviewed photo
     assert sum(int(v[2]) for v in cells.values()) == 1  # one rejected
     assert any(v[5] == "0%" for v in cells.values())  # that class: nothing the model found was kept
+
+
+def test_decisions_reach_results_and_summary_after_the_last_key(qtbot: Any, window: Any) -> None:
+    import json  # noqa: PLC0415
+
+    rel = window.model.rows()[0].rel
+    viewer = open_photo(qtbot, window, rel)
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Return)
+    settle(qtbot, window)
+
+    def reviewed() -> dict[str, Any] | None:
+        lines = (window.out_dir / "results.jsonl").read_text().splitlines()
+        record = next(json.loads(line) for line in lines if json.loads(line)["image"] == rel)
+        return record.get("review")
+
+    qtbot.waitUntil(lambda: (reviewed() or {}).get("verdict") is not None, timeout=15_000)
+    summary = json.loads((window.out_dir / "summary.json").read_text())
+    assert sum(summary["verdicts"][v] for v in ("pass", "fail", "hold")) == len(window.model.rows())
+    assert summary["verdicts"]["undecided"] == len(window.model.rows()) - 1
