@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Signal
 
 from isaac_gui.core import discovery
 from isaac_gui.core.journal import JOURNAL_NAME
-from isaac_gui.core.review.audit import AuditTrail
+from isaac_gui.core.review.audit import AuditTrail, Entry
 from isaac_gui.core.review.corrections import Review, fold
 from isaac_gui.core.review.rules import DEFAULT_RULES, RuleSet
 from isaac_gui.qt.photos.model import PhotoListModel, PhotoRow
@@ -67,18 +67,23 @@ def read_journal(
         db.close()
 
 
-def read_reviews(
-    out_dir: Path, results: Sequence[tuple[str, dict[str, Any]]], rules: RuleSet
-) -> dict[str, Review]:
-    """The reviewed photos' corrected state, folded from the trail (only photos with entries)."""
+def current_entries(out_dir: Path) -> dict[str, list[Entry]]:
+    """The trail's entries per photo, for the answer each photo shows now ({} without a trail)."""
     try:
         trail = AuditTrail(out_dir, read_only=True)
     except (FileNotFoundError, sqlite3.Error):
         return {}
     try:
-        entries = trail.current_entries()
+        return trail.current_entries()
     finally:
         trail.close()
+
+
+def read_reviews(
+    out_dir: Path, results: Sequence[tuple[str, dict[str, Any]]], rules: RuleSet
+) -> dict[str, Review]:
+    """The reviewed photos' corrected state, folded from the trail (only photos with entries)."""
+    entries = current_entries(out_dir)
     if not entries:
         return {}
     records = dict(results)

@@ -11,8 +11,10 @@ from typing import Any
 
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
+from isaac_gui.core.review.corrections import corrected_record
+from isaac_gui.core.review.rules import DEFAULT_RULES, RuleSet
 from isaac_gui.core.settings import AppSettings
-from isaac_gui.qt.photos.folder_loader import read_journal
+from isaac_gui.qt.photos.folder_loader import current_entries, read_journal
 from isaac_gui.qt.style.theme import use_theme
 from isaac_gui.qt.workers.tasks import BackgroundTasks
 
@@ -56,8 +58,10 @@ def export_in_background(
     parent: QWidget,
     *,
     selection: bool = False,
+    rules: RuleSet = DEFAULT_RULES,
 ) -> None:
-    """Read the full records of `rels` from the journal off the GUI thread, then open the export dialog."""
+    """Read the full records of `rels` from the journal, as the inspector corrected them (`rules`
+    proposing the verdicts), off the GUI thread; then open the export dialog."""
     n = len(rels)
     scope = f"the {'selection' if selection else 'run'} ({n:,} photo{'s' if n != 1 else ''})"
 
@@ -67,14 +71,22 @@ def export_in_background(
     def done(records: list[dict[str, Any]]) -> None:
         open_export(records, root, classes, parent, scope)
 
-    tasks.run(lambda: records_for_export(out_dir, rels), done, failed)
+    tasks.run(lambda: records_for_export(out_dir, rels, rules), done, failed)
 
 
-def records_for_export(out_dir: Path, rels: Sequence[str]) -> list[dict[str, Any]]:
-    """The full records (as in results.jsonl) of `rels`, in that order, read from the journal (worker thread)."""
+def records_for_export(
+    out_dir: Path, rels: Sequence[str], rules: RuleSet = DEFAULT_RULES
+) -> list[dict[str, Any]]:
+    """The full records (as in results.jsonl) of `rels`, in that order, read from the journal, the
+    reviewed ones as the inspector corrected them (worker thread)."""
     _settings, results = read_journal(out_dir, threading.Event())
     by_rel = dict(results)
-    return [by_rel[rel] for rel in rels if rel in by_rel]
+    entries = current_entries(out_dir)
+    return [
+        corrected_record(by_rel[rel], entries[rel], rules) if rel in entries else by_rel[rel]
+        for rel in rels
+        if rel in by_rel
+    ]
 
 
 def ask_to_stop(window: QWidget) -> bool:

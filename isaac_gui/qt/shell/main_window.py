@@ -363,7 +363,9 @@ class MainWindow(QMainWindow):
         rels = [r.rel for r in rows if r.record() is not None]
         out, root, classes = self.out_dir, self.model.root, self.current_classes()
         if rels and out is not None and root is not None:
-            export_in_background(self.tasks, out, rels, root, classes, self, selection=selection)
+            export_in_background(
+                self.tasks, out, rels, root, classes, self, selection=selection, rules=self.desk.rules
+            )
 
     def start_demo(self) -> None:
         from isaac_gui.qt.run.demo import DEMO_CLASSES, make_demo_photos  # noqa: PLC0415

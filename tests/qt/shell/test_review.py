@@ -207,3 +207,25 @@ def test_decisions_reach_results_and_summary_after_the_last_key(qtbot: Any, wind
     summary = json.loads((window.out_dir / "summary.json").read_text())
     assert sum(summary["verdicts"][v] for v in ("pass", "fail", "hold")) == len(window.model.rows())
     assert summary["verdicts"]["undecided"] == len(window.model.rows()) - 1
+
+
+def test_the_window_exports_the_corrected_boxes(
+    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from isaac_gui.qt.shell import launchers  # noqa: PLC0415
+
+    rel = with_boxes(window)[0]
+    viewer = open_photo(qtbot, window, rel)
+    n = len(viewer.box_items())
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Tab)
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Delete)
+    settle(qtbot, window)
+    handed: list[list[dict[str, Any]]] = []
+    monkeypatch.setattr(
+        launchers, "open_export", lambda records, root, classes, parent, scope: handed.append(records)
+    )
+    window.commands.export.trigger()
+    qtbot.waitUntil(lambda: len(handed) == 1, timeout=10_000)
+    record = next(r for r in handed[0] if r["image"] == rel)
+    assert len(record["detections"]) == n - 1 and len(record["rejected"]) == 1
+    assert len(record["model_detections"]) == n  # the model's own answer, unchanged
