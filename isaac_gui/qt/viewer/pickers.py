@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -52,6 +52,7 @@ class NumberedChoice(QDialog):
             start = self.options.index(current) if current in self.options else 0
             self.list.setCurrentRow(start)
         self.list.itemActivated.connect(self._take_item)
+        self.list.installEventFilter(self)  # the list has the focus and would take digits for a search
         self.list.setMinimumHeight(min(len(self.options), 9) * 24 + 8)
         self.text: QLineEdit | None = None
         layout = QVBoxLayout(self)
@@ -68,15 +69,30 @@ class NumberedChoice(QDialog):
         layout.addWidget(buttons)
         self.list.setFocus()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        key = watched is self.list and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+        if key and self._picked_by_key(event):  # type: ignore[arg-type]
+            return True
+        return super().eventFilter(watched, event)
+
+    def _picked_by_key(self, event: QKeyEvent) -> bool:
+        """A digit picks its line; another printable key starts the free text. True when taken."""
+        digit = event.key() - Qt.Key.Key_1
+        if (
+            0 <= digit < min(len(self.options), 9)
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        ):
+            self._choose(self.options[digit])
+            return True
+        if self.text is not None and event.text().isprintable() and event.text().strip():
+            self.text.setFocus()
+            self.text.insert(event.text())
+            return True
+        return False
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         typing = self.text is not None and self.text.hasFocus()
-        digit = event.key() - Qt.Key.Key_1
-        if not typing and 0 <= digit < min(len(self.options), 9):
-            self._choose(self.options[digit])
-            return
-        if not typing and self.text is not None and event.text().isprintable() and event.text().strip():
-            self.text.setFocus()  # typing starts the free text
-            self.text.insert(event.text())
+        if not typing and self._picked_by_key(event):
             return
         super().keyPressEvent(event)
 
