@@ -48,6 +48,7 @@ from isaac_gui.qt.dialogs._widgets import (
     set_invalid,
     url_problem,
 )
+from isaac_gui.qt.dialogs.review_page import ReviewPage
 from isaac_gui.qt.style import theme
 from isaac_gui.qt.style.icons import icon
 
@@ -125,7 +126,7 @@ def _page(title: str, intro: str) -> tuple[QWidget, QVBoxLayout]:
 class SettingsDialog(QDialog):
     """Edits `settings` in place on OK (and saves it); Cancel leaves it untouched."""
 
-    PAGES = ("Connection", "Performance", "S3 upload", "Appearance")
+    PAGES = ("Connection", "Performance", "S3 upload", "Review", "Appearance")
 
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -148,6 +149,7 @@ class SettingsDialog(QDialog):
             ("Connection", "connection", self._build_connection),
             ("Performance", "gauge", self._build_performance),
             ("S3 upload", "cloud", self._build_s3),
+            ("Review", "check", self._build_review),
             ("Appearance", "palette", self._build_appearance),
         ):
             QListWidgetItem(icon(icon_name, plain_selected=True), name, self.sidebar)
@@ -308,6 +310,10 @@ class SettingsDialog(QDialog):
         layout.addStretch(1)
         return page
 
+    def _build_review(self) -> QWidget:
+        self.review_page = ReviewPage(self)
+        return self.review_page
+
     def _build_appearance(self) -> QWidget:
         page, layout = _page("Appearance", "")
         self.theme_group = QButtonGroup(page)
@@ -344,6 +350,7 @@ class SettingsDialog(QDialog):
         self.upload_annotated.setChecked(s.s3.upload_annotated)
         self._on_s3_toggled(s.s3.enabled)
         self.theme_buttons.get(s.theme, self.theme_buttons["system"]).setChecked(True)
+        self.review_page.load(s)
 
     def values(self) -> AppSettings:
         """The settings as the dialog shows them (a copy; `settings` changes only on OK)."""
@@ -365,6 +372,7 @@ class SettingsDialog(QDialog):
             endpoint_url=self.endpoint_edit.text().strip().rstrip("/"),
             upload_annotated=self.upload_annotated.isChecked(),
         )
+        self.review_page.apply(s)
         return s
 
     # --- validation --------------------------------------------------------------------------
@@ -391,6 +399,13 @@ class SettingsDialog(QDialog):
                 url_problem(self.endpoint_edit.text()) if self.s3_enabled.isChecked() else None,
             ),
         )
+        rules_problem = self.review_page.rules_problem()
+        if rules_problem and self._touched:
+            self.review_page.rules_message.show_error(rules_problem)
+        elif self._touched:
+            self.review_page.rules_message.clear_message()
+        if rules_problem:
+            out.append((self.PAGES.index("Review"), self.review_page.rules_edit, rules_problem))
         for page, widget, message, problem in checks:
             set_invalid(widget, problem is not None and self._touched)
             if problem and self._touched:
@@ -497,6 +512,7 @@ class SettingsDialog(QDialog):
         for name in names:
             setattr(self.settings, name, getattr(updated, name))
         try:
+            self.review_page.save_rules()
             self.settings.save()
         except OSError as exc:
             for name in names:  # not saved: the caller keeps what it had

@@ -356,6 +356,11 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         if open_settings(self.settings, self):
             self.status.set_s3(self.settings.s3.enabled)
+            rules = self.rules()  # the review follows the new rules, name and reasons at once
+            self.loader.rules = rules
+            self.desk.configure(rules, self.settings.override_reasons)
+            if self.out_dir is not None:
+                self.review.set_rules(rules, self.settings.inspector)
 
     def export(self, *, selection: bool) -> None:
         """The export dialog for the run or the selection, once their records are read (off this thread)."""

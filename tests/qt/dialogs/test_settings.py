@@ -185,3 +185,29 @@ def test_settings_pages_are_reachable_by_keyboard(qtbot: Any) -> None:
     qtbot.keyClick(dialog.sidebar, Qt.Key.Key_Down)
     assert dialog.pages.currentIndex() == 2
     assert dialog.ok_button.isDefault()
+
+
+def test_the_review_page_saves_name_reasons_and_checked_rules(qtbot: Any) -> None:
+    from isaac_gui.core.review.rules import default_rules_path, load_rules_file  # noqa: PLC0415
+
+    settings = AppSettings()
+    dialog = open_settings(qtbot, settings)
+    page = dialog.review_page
+    dialog.sidebar.setCurrentRow(dialog.PAGES.index("Review"))
+    assert "[[rule]]" in page.rules_edit.toPlainText()  # the built-in rules, as their file would read
+    page.inspector_edit.setText("  Ana   Lima ")
+    page.reasons_edit.setPlainText("Glare\n\n  Below the limit \n")
+    page.rules_edit.setPlainText(page.rules_edit.toPlainText() + "\n[[rule]]\nclass = 'crack'\nany = yes\n")
+    dialog.accept()
+    assert dialog.isVisible() and "Review" in dialog.PAGES[dialog.sidebar.currentRow()]
+    assert "line" in page.rules_message.text()  # where the mistake is
+    assert not default_rules_path().exists()  # nothing written
+
+    text = page.rules_edit.toPlainText().replace("any = yes", "any = true")
+    page.rules_edit.setPlainText("# our line's rules\n" + text)
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.accept()
+    assert settings.inspector == "Ana Lima" and settings.override_reasons == ["Glare", "Below the limit"]
+    assert default_rules_path().read_text().startswith("# our line's rules")  # as typed, comments kept
+    assert any(rule.cls == "crack" for rule in load_rules_file(None).rules)
+    assert json.loads((config_dir() / "settings.json").read_text())["inspector"] == "Ana Lima"
