@@ -39,13 +39,10 @@ SIZE = (1400, 900)
 
 
 def _isolate() -> Path:
+    from isaac_gui.qt.shell.screenshots import isolate  # noqa: PLC0415
+
     work = Path(tempfile.mkdtemp(prefix="bench-gui-"))
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["ISAAC_GUI_CONFIG_DIR"] = str(work / "config")
-    os.environ["ISAAC_GUI_CACHE_DIR"] = str(work / "cache")
-    os.environ["ISAAC_GUI_DATA_DIR"] = str(work / "data")
-    for name in ("PERCEPTRON_API_KEY", "PERCEPTRON_BASE_URL", "PERCEPTRON_MODEL"):
-        os.environ.pop(name, None)
+    isolate(work)
     return work
 
 

@@ -45,8 +45,9 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> No
         _pump(25)
 
 
-def _isolate(work: Path) -> None:
-    """Nothing of the user's own settings, key or caches shows up in (or is changed by) the shots."""
+def isolate(work: Path) -> None:
+    """Nothing of the user's own settings, key or caches shows up in (or is changed by) what runs next
+    in this process and its children (the shots, the window's benchmarks): all of it goes under `work`."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["ISAAC_GUI_CONFIG_DIR"] = str(work / "config")
     os.environ["ISAAC_GUI_CACHE_DIR"] = str(work / "cache")
@@ -77,7 +78,7 @@ def take(out: Path, *, theme: str = "light", count: int = 160) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="isaac-shots-"))
-    _isolate(work)
+    isolate(work)
     app = create_app()
     app.setOrganizationName("isaac-gui-screenshots")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)

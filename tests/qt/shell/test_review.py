@@ -50,6 +50,17 @@ def trail(window: Any) -> AuditTrail:
     return AuditTrail(window.out_dir, read_only=True)
 
 
+def reject_one_box(qtbot: Any, window: Any) -> tuple[str, Any, int]:
+    """Open the first photo with a box, Tab to a box and Delete it; (rel, viewer, boxes shown)."""
+    rel = with_boxes(window)[0]
+    viewer = open_photo(qtbot, window, rel)
+    n = len(viewer.box_items())
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Tab)
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Delete)
+    settle(qtbot, window)
+    return rel, viewer, n
+
+
 def with_boxes(window: Any, n: int = 1) -> list[str]:
     return [row.rel for row in window.model.rows() if len(row.boxes) >= n]
 
@@ -168,12 +179,7 @@ def test_the_review_summary_counts_verdicts_and_agreement(
 ) -> None:
     from isaac_gui.qt.review.agreement_view import AgreementView  # noqa: PLC0415
 
-    rel = with_boxes(window)[0]
-    viewer = open_photo(qtbot, window, rel)
-    n = len(viewer.box_items())
-    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Tab)
-    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Delete)  # one rejected, the rest left pending
-    settle(qtbot, window)
+    _rel, viewer, n = reject_one_box(qtbot, window)  # one rejected, the rest left pending
     monkeypatch.setattr(viewer_module, "ask_reason", lambda v, reasons, parent: reasons[0])
     qtbot.keyClick(viewer.canvas, Qt.Key.Key_P)  # pass, whatever the rules proposed
     settle(qtbot, window)
@@ -214,12 +220,7 @@ def test_the_window_exports_the_corrected_boxes(
 ) -> None:
     from isaac_gui.qt.shell import launchers  # noqa: PLC0415
 
-    rel = with_boxes(window)[0]
-    viewer = open_photo(qtbot, window, rel)
-    n = len(viewer.box_items())
-    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Tab)
-    qtbot.keyClick(viewer.canvas, Qt.Key.Key_Delete)
-    settle(qtbot, window)
+    rel, _viewer, n = reject_one_box(qtbot, window)
     handed: list[list[dict[str, Any]]] = []
     monkeypatch.setattr(
         launchers, "open_export", lambda records, root, classes, parent, scope: handed.append(records)
