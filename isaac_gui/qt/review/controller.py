@@ -2,7 +2,8 @@
 
 A key press only enqueues: `ReviewController` hands each action to one worker thread that owns the
 folder's `ReviewSession` (SQLite, an fsync per entry), and the new state comes back through a
-`Mailbox` as `reviewChanged(rel, Review)`. So a verdict key returns to the event loop at once, the
+`Mailbox` as `reviewsChanged([(rel, Review), ...])`, one list per delivery (a verdict on 1,000
+selected photos repaints the grid a few times, not 1,000). So a verdict key returns to the event loop at once, the
 trail is written in exactly the order of the keys, and a slow disk only delays the badge, never the
 inspector. `reviews` keeps the latest state of every photo seen, for the viewer and the grid.
 """
@@ -30,7 +31,7 @@ Action = Callable[[ReviewSession], Review]
 
 
 class ReviewController(QObject):
-    reviewChanged = Signal(str, object)  # rel, Review
+    reviewsChanged = Signal(object)  # list of (rel, Review), in the order they were written
     failed = Signal(str)  # a sentence: what could not be saved and why
     idle = Signal()  # every queued action is written (tests, shutdown)
 
@@ -155,17 +156,23 @@ class ReviewController(QObject):
                 session.close()
 
     def _deliver(self, items: list[tuple[str, Review | None, str | None]]) -> None:
+        changed: list[tuple[str, Review]] = []
+        problems: list[str] = []
         for rel, review, problem in items:
-            with self._lock:
-                self._pending -= 1
-                idle = self._pending == 0
             if review is not None and rel:
                 self.reviews[rel] = review
-                self.reviewChanged.emit(rel, review)
+                changed.append((rel, review))
             if problem:
-                self.failed.emit(problem)
-            if idle:
-                self.idle.emit()
+                problems.append(problem)
+        with self._lock:
+            self._pending -= len(items)
+            idle = self._pending == 0
+        if changed:
+            self.reviewsChanged.emit(changed)
+        for problem in problems:
+            self.failed.emit(problem)
+        if idle:
+            self.idle.emit()
 
 
 class _NoStateError(Exception):

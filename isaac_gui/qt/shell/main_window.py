@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.toggle_panel.toggled.connect(self.latency_panel.setVisible)
         a.review_summary.triggered.connect(self.show_review_summary)
-        self.review.reviewChanged.connect(lambda _rel, _review: self._outputs_timer.start())
+        self.review.reviewsChanged.connect(lambda _changed: self._outputs_timer.start())
         self.run_bar.recentFolderChosen.connect(lambda folder: self.open_paths([Path(folder)]))
         self.run_bar.classes.submitted.connect(a.run.trigger)
         self.filter_bar.filterChanged.connect(self.filter_model.set_filter)

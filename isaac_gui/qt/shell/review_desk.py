@@ -49,7 +49,7 @@ class ReviewDesk(QObject):
         pane.viewerMade.connect(self._wire_viewer)
         pane.photoShown.connect(self._on_photo_shown)
         grid.verdictRequested.connect(self.verdict_for_selection)
-        review.reviewChanged.connect(self._on_review)
+        review.reviewsChanged.connect(self._on_reviews)
         review.failed.connect(self.problem)
 
     def configure(self, rules: RuleSet, reasons: Sequence[str]) -> None:
@@ -180,10 +180,12 @@ class ReviewDesk(QObject):
 
     # --- answers -----------------------------------------------------------------------------------
 
-    def _on_review(self, rel: str, review: Any) -> None:
-        self.model.apply_reviews([(rel, review)])
-        if self.pane.current_rel() == rel:
-            self.pane.viewer.show_review(review)
+    def _on_reviews(self, changed: list[tuple[str, Any]]) -> None:
+        self.model.apply_reviews(changed)
+        current = self.pane.current_rel()
+        latest = next((review for rel, review in reversed(changed) if rel == current), None)
+        if latest is not None:
+            self.pane.viewer.show_review(latest)
 
     def on_engine_updates(self, updates: list[PhotoUpdate]) -> None:
         """A new answer for a photo drops its old review from view; the photo on screen reloads it."""
