@@ -45,7 +45,9 @@ class ReviewController(QObject):
         self._pending = 0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._mailbox = Mailbox(self._deliver, interval_ms=0, parent=self)
+        self._mailbox = Mailbox(
+            self._deliver, interval_ms=16, parent=self
+        )  # at most a frame late; batched in bulk
 
     # --- the folder ---------------------------------------------------------------------------
 
@@ -69,6 +71,11 @@ class ReviewController(QObject):
         self._jobs.put(None)
         thread.join(timeout)
         self._mailbox.flush()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """The window is closing: write what is queued, deliver it, then take no more."""
+        self.close(timeout)
+        self._mailbox.close()
 
     @property
     def busy(self) -> bool:

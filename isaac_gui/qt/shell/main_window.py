@@ -474,7 +474,7 @@ class MainWindow(QMainWindow):
         self.controller.shutdown(timeout=15.0)
         self.loader.close()
         self.tasks.close()
-        self.review.close()
+        self.review.shutdown()
         self.cache.close()
         self.bridge.close()
         self.pane.shutdown()
