@@ -44,12 +44,12 @@ from isaac_gui.qt.dialogs._widgets import (
     env_key_present,
     heading,
     hint,
-    run_in_background,
     set_invalid,
     url_problem,
 )
 from isaac_gui.qt.style import theme
 from isaac_gui.qt.style.icons import icon
+from isaac_gui.qt.workers.tasks import BackgroundTasks
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 SENDING_SIZE_NOTE = (
@@ -129,6 +129,7 @@ class SettingsDialog(QDialog):
 
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._tasks = BackgroundTasks(self)
         self.settings = settings
         self.setWindowTitle("Settings")
         self.setModal(True)
@@ -409,9 +410,7 @@ class SettingsDialog(QDialog):
 
     def _check_key(self) -> None:
         self.key_status.show_note("Checking the system keychain…")
-        run_in_background(
-            self, lambda: load_api_key() is not None, self._on_key_checked, self._on_key_check_failed
-        )
+        self._tasks.run(lambda: load_api_key() is not None, self._on_key_checked, self._on_key_check_failed)
 
     def _on_key_checked(self, saved: bool) -> None:
         self._key_saved = saved
@@ -464,9 +463,7 @@ class SettingsDialog(QDialog):
         if key or self._remove_key:
             self._set_saving(True)
             self.key_message.clear_message()
-            run_in_background(
-                self, lambda: save_api_key(key or None), self._on_key_stored, self._on_key_failed
-            )
+            self._tasks.run(lambda: save_api_key(key or None), self._on_key_stored, self._on_key_failed)
             return
         self._finish()
 

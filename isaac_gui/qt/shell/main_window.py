@@ -300,11 +300,15 @@ class MainWindow(QMainWindow):
         self.controller.start_demo()
         self.statusBar().showMessage("Preparing sample photos…")
         self.run_bar.classes.set_classes(DEMO_CLASSES)
-        self.tasks.run(make_demo_photos, self._open_demo_folder)
+        self.tasks.run(make_demo_photos, self._open_demo_folder, self._on_demo_failed)
 
     def _open_demo_folder(self, folder: Path) -> None:
         self.statusBar().clearMessage()
         self.open_paths([folder])
+
+    def _on_demo_failed(self, exc: BaseException) -> None:
+        self.statusBar().clearMessage()
+        self.message_bar.show_message(f"Could not prepare the sample photos: {exc}", kind="warning")
 
     # -- window state -----------------------------------------------------------------------
     def _sync(self, *_args: object) -> None:
