@@ -22,8 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from isaac_gui.core import thumb_cache
 from isaac_gui.core.discovery import is_image_name
-from isaac_gui.core.settings import AppSettings, cache_dir, load_api_key
+from isaac_gui.core.settings import AppSettings, load_api_key
 from isaac_gui.core.stats import Snapshot
 from isaac_gui.qt.photos.filter_bar import FilterBar
 from isaac_gui.qt.photos.filter_model import PhotoFilterModel
@@ -85,7 +86,9 @@ class MainWindow(QMainWindow):
         self.filter_model = PhotoFilterModel(self.model, self)
         self.loader = FolderLoader(self.model, self)
         self.cache = ThumbnailCache(
-            thumbnail_dir if thumbnail_dir is not None else cache_dir() / "thumbnails", parent=self
+            thumbnail_dir if thumbnail_dir is not None else thumb_cache.default_dir(),
+            disk_cap_bytes=settings.thumbnail_cache_mb * thumb_cache.MB,
+            parent=self,
         )
         self.commands = Actions(self)
 
@@ -283,8 +286,9 @@ class MainWindow(QMainWindow):
 
     # -- dialogs ----------------------------------------------------------------------------
     def open_settings(self) -> None:
-        if open_settings(self.settings, self):
+        if open_settings(self.settings, self, thumbnail_dir=self.cache.disk_dir):
             self.status.set_s3(self.settings.s3.enabled)
+            self.cache.set_disk_cap(self.settings.thumbnail_cache_mb * thumb_cache.MB)
 
     def export(self, *, selection: bool) -> None:
         """The export dialog for the run or the selection, once their records are read (off this thread)."""

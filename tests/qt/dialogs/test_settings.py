@@ -10,7 +10,9 @@ import keyring.backends.fail
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
-from isaac_gui.core.settings import KEYRING_SERVICE, KEYRING_USER, AppSettings, config_dir
+from isaac_gui.core import thumb_cache
+from isaac_gui.core.settings import KEYRING_SERVICE, KEYRING_USER, MAX_CONCURRENCY, AppSettings, config_dir
+from isaac_gui.core.thumb_cache import MB
 from isaac_gui.qt.dialogs.settings import SettingsDialog
 from isaac_gui.qt.style import theme
 from tests.qt.dialogs.helpers import SECRET, saved_key, shoot, visible_texts
@@ -185,3 +187,31 @@ def test_settings_pages_are_reachable_by_keyboard(qtbot: Any) -> None:
     qtbot.keyClick(dialog.sidebar, Qt.Key.Key_Down)
     assert dialog.pages.currentIndex() == 2
     assert dialog.ok_button.isDefault()
+
+
+# --- the thumbnail cache -----------------------------------------------------------------------
+
+
+def test_the_thumbnail_cache_is_shown_capped_and_cleared(qtbot: Any) -> None:
+    folder = thumb_cache.default_dir()  # under the test's own cache folder
+    for i in range(3):
+        path = folder / f"{i:02x}" / f"{i:02x}thumb.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * (MB // 2))
+    settings = AppSettings()
+    dialog = open_settings(qtbot, settings)
+    qtbot.waitUntil(dialog.thumbnails_shown, timeout=5000)
+    assert dialog.thumb_usage.text() == "1.5 MB in 3 thumbnails"
+    assert dialog.thumb_cap_spin.value() == 1024
+    assert dialog.concurrency_spin.maximum() == MAX_CONCURRENCY
+
+    qtbot.mouseClick(dialog.clear_thumbs_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.thumbnails_shown() and dialog.thumb_usage.text() == "Empty", timeout=5000)
+    assert thumb_cache.cache_usage(folder) == thumb_cache.Usage(0, 0)
+    assert not dialog.clear_thumbs_button.isEnabled()  # nothing left to clear
+
+    dialog.thumb_cap_spin.setValue(256)
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert settings.thumbnail_cache_mb == 256
+    assert AppSettings.load().thumbnail_cache_mb == 256
