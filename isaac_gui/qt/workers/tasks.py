@@ -94,6 +94,12 @@ class BackgroundTasks(QObject):
             threads.add(thread)
         thread.start()
 
+    @property
+    def busy(self) -> bool:
+        """Whether a task of these is running (its outcome may still be on its way)."""
+        with self._lock:
+            return bool(self._threads)
+
     def close(self, timeout: float = 10.0) -> None:
         """Wait for the running tasks (up to `timeout` each), then drop their outcomes (GUI thread)."""
         self._closed = True

@@ -91,10 +91,13 @@ def test_close_waits_for_running_tasks_and_drops_their_outcome(qtbot: Any) -> No
         return "done"
 
     tasks.run(work, done.append, lambda exc: done.append(repr(exc)), name="isaac-task-close")
-    opener = threading.Thread(target=lambda: started.wait(5) and gate.set())
+    closing = threading.Event()
+    opener = threading.Thread(target=lambda: closing.wait(5) and gate.set())  # lets the task end
     opener.start()
+    assert started.wait(5) and tasks.busy
+    closing.set()
     tasks.close()
-    assert finished.is_set()
+    assert finished.is_set() and not tasks.busy
     assert not any(t.name == "isaac-task-close" for t in threading.enumerate())
     opener.join(5)
     _drained(qtbot)
