@@ -32,6 +32,7 @@ APP_NAME = "isaac-gui"
 KEYRING_SERVICE = "isaac-gui"
 KEYRING_USER = "perceptron-api-key"
 MAX_CONCURRENCY = 64  # the most the Settings dialog offers; more rarely helps
+THUMBNAIL_CACHE_MB = (16, 1_000_000)  # the disk cache's cap the Settings dialog offers, in MB
 THEMES = ("system", "light", "dark")
 # What the Review panel offers when the inspector overrides a proposed verdict (free text is allowed too).
 OVERRIDE_REASONS = (
@@ -79,6 +80,7 @@ class AppSettings:
     max_side: int = 1000
     timeout_s: float = 60.0
     theme: str = "system"  # system, light or dark
+    thumbnail_cache_mb: int = 1024  # ~200,000 thumbnails; the least recently used go beyond it
     recent_folders: list[str] = field(default_factory=list)
     recent_class_sets: list[str] = field(default_factory=list)
     inspector: str = ""  # the name review entries carry beside the OS user; empty: the OS user alone
@@ -207,6 +209,7 @@ RULES: dict[str, Rule] = {
     "max_side": _whole(0),  # 0: full size
     "timeout_s": _number(above=0),
     "theme": _one_of(*THEMES),
+    "thumbnail_cache_mb": _whole(*THUMBNAIL_CACHE_MB),
     "recent_folders": _texts,
     "recent_class_sets": _texts,
     "inspector": _text,

@@ -1,15 +1,10 @@
-"""Small pieces the dialogs share: inline messages, the key field, URL checks, background calls."""
+"""Small pieces the dialogs share: inline messages, headings and hints, the key field, URL checks."""
 
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlsplit
 
-import shiboken6
-from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QPalette
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
@@ -153,76 +148,3 @@ class SecretField(QLineEdit):
         self.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
         self.reveal_action.setIcon(icon("eye-off" if shown else "eye"))
         self.reveal_action.setText("Hide the key" if shown else "Show the key")
-
-
-class _PostOffice(QObject):
-    """The one object background calls report through; created on the GUI thread, never deleted.
-
-    A worker holds no reference to any widget or to a QObject a widget owns: if it held the last
-    one, the wrapper would be freed on the worker thread while the GUI thread uses Qt (measured
-    here: intermittent heap corruption with PySide6 6.12). It only knows a job number; the GUI
-    side keeps the callbacks and drops them on the GUI thread.
-    """
-
-    delivered = Signal(int, bool, object)  # job, succeeded, result or exception
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._jobs: dict[int, tuple[QObject, Callable[[Any], None], Callable[[BaseException], None]]] = {}
-        self._next = 0
-        self.delivered.connect(self._deliver)
-
-    def register(
-        self, owner: QObject, on_success: Callable[[Any], None], on_failure: Callable[[BaseException], None]
-    ) -> int:
-        self._next += 1
-        self._jobs[self._next] = (owner, on_success, on_failure)
-        return self._next
-
-    def pending(self) -> int:
-        return len(self._jobs)
-
-    def _deliver(self, job: int, ok: bool, value: Any) -> None:
-        entry = self._jobs.pop(job, None)
-        if entry is None:
-            return
-        owner, on_success, on_failure = entry
-        if not shiboken6.isValid(owner):
-            return  # the dialog was closed and deleted meanwhile: nobody to tell
-        if ok:
-            on_success(value)
-        else:
-            on_failure(value)
-
-
-_office: _PostOffice | None = None
-
-
-def _post_office() -> _PostOffice:
-    global _office  # noqa: PLW0603
-    if _office is None:
-        _office = _PostOffice()
-    return _office
-
-
-def run_in_background(
-    owner: QObject,
-    fn: Callable[[], Any],
-    on_success: Callable[[Any], None],
-    on_failure: Callable[[BaseException], None],
-) -> None:
-    """Run `fn` on a short-lived thread; `on_success(result)` or `on_failure(exc)` then run on the
-    GUI thread, unless `owner` has been deleted by then. `fn` must not capture widgets.
-    """
-    office = _post_office()
-    job = office.register(owner, on_success, on_failure)
-
-    def work() -> None:
-        try:
-            result = fn()
-        except BaseException as exc:
-            office.delivered.emit(job, False, exc)
-            return
-        office.delivered.emit(job, True, result)
-
-    threading.Thread(target=work, name="isaac-dialog-task", daemon=True).start()

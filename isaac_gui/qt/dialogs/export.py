@@ -39,11 +39,11 @@ from isaac_gui.qt.dialogs._widgets import (
     FieldMessage,
     heading,
     hint,
-    run_in_background,
     section,
     set_invalid,
 )
 from isaac_gui.qt.style.icons import pixmap
+from isaac_gui.qt.workers.tasks import BackgroundTasks
 
 FORMAT_TEXT = {
     "annotated": ("Annotated images", "the photos with boxes and labels drawn"),
@@ -91,6 +91,7 @@ class ExportDialog(QDialog):
         scope: str | None = None,
     ) -> None:
         super().__init__(parent)
+        self._tasks = BackgroundTasks(self)
         self.records = list(records)
         self.source_root = Path(source_root)
         self.classes = list(classes)
@@ -406,7 +407,7 @@ class ExportDialog(QDialog):
                 cancel=cancel,
             )
 
-        run_in_background(self, work, self._on_finished, self._on_failed)
+        self._tasks.run(work, self._on_finished, self._on_failed)
 
     def _show_progress(self) -> None:
         done, total = self._progress.value

@@ -1,8 +1,9 @@
-"""The Settings dialog: connection, performance, S3 upload and appearance, in one place.
+"""The Settings dialog: connection, performance (and the thumbnail cache), S3 upload and appearance.
 
 Values go to `AppSettings` (a readable JSON file) on OK; the API key goes to the system keychain
 through `save_api_key` and nowhere else: the key field starts empty (a saved key is only reported,
 never shown), and keychain calls run off the GUI thread because a locked keychain may prompt.
+Counting and clearing the thumbnail cache run off it too: it may hold 100,000 files.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -33,9 +35,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from isaac_gui.core import thumb_cache
 from isaac_gui.core.images import DEFAULT_MAX_SIDE
 from isaac_gui.core.run_config import DEFAULT_MODEL
-from isaac_gui.core.settings import AppSettings, S3Settings, load_api_key, save_api_key
+from isaac_gui.core.settings import (
+    MAX_CONCURRENCY,
+    THUMBNAIL_CACHE_MB,
+    AppSettings,
+    S3Settings,
+    load_api_key,
+    save_api_key,
+)
 from isaac_gui.qt.dialogs._widgets import (
     KEY_ENV,
     FieldMessage,
@@ -44,13 +54,13 @@ from isaac_gui.qt.dialogs._widgets import (
     env_key_present,
     heading,
     hint,
-    run_in_background,
     set_invalid,
     url_problem,
 )
 from isaac_gui.qt.dialogs.review_page import ReviewPage
 from isaac_gui.qt.style import theme
 from isaac_gui.qt.style.icons import icon
+from isaac_gui.qt.workers.tasks import BackgroundTasks
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 SENDING_SIZE_NOTE = (
@@ -128,9 +138,13 @@ class SettingsDialog(QDialog):
 
     PAGES = ("Connection", "Performance", "S3 upload", "Review", "Appearance")
 
-    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, settings: AppSettings, parent: QWidget | None = None, *, thumbnail_dir: Path | None = None
+    ) -> None:
         super().__init__(parent)
+        self._tasks = BackgroundTasks(self)
         self.settings = settings
+        self.thumbnail_dir = thumbnail_dir if thumbnail_dir is not None else thumb_cache.default_dir()
         self.setWindowTitle("Settings")
         self.setModal(True)
         self._key_saved: bool | None = None  # None while the keychain is being asked
@@ -183,6 +197,7 @@ class SettingsDialog(QDialog):
         self._load_values()
         self._ready = True
         self._check_key()
+        self._count_thumbnails()
         self.sidebar.setFocus()
 
     # --- pages -------------------------------------------------------------------------------
@@ -235,7 +250,7 @@ class SettingsDialog(QDialog):
         )
         form = _form()
         self.concurrency_spin = QSpinBox(page)
-        self.concurrency_spin.setRange(1, 64)
+        self.concurrency_spin.setRange(1, MAX_CONCURRENCY)
         self.concurrency_spin.setSuffix(" photos at once")
         form.addRow(
             "&Concurrency",
@@ -263,9 +278,30 @@ class SettingsDialog(QDialog):
         self.timeout_spin.setRange(5, 600)
         self.timeout_spin.setSuffix(" s")
         form.addRow("&Timeout", _field(self.timeout_spin, hint("How long one request may take.", page)))
+        form.addRow("T&humbnail cache", self._thumbnail_cache_field(page))
         layout.addLayout(form)
         layout.addStretch(1)
         return page
+
+    def _thumbnail_cache_field(self, page: QWidget) -> QWidget:
+        self.thumb_cap_spin = QSpinBox(page)
+        self.thumb_cap_spin.setRange(*THUMBNAIL_CACHE_MB)
+        self.thumb_cap_spin.setSingleStep(256)
+        self.thumb_cap_spin.setSuffix(" MB at most")
+        self.thumb_usage = QLabel(page)
+        self.thumb_usage.setAccessibleName("Thumbnail cache usage")
+        self.clear_thumbs_button = QPushButton("C&lear", page)
+        self.clear_thumbs_button.setToolTip("Remove every cached thumbnail; they are made again when shown")
+        self.clear_thumbs_button.clicked.connect(self._clear_thumbnails)
+        row = QWidget(page)
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.setSpacing(8)
+        line.addWidget(self.thumb_cap_spin)
+        line.addWidget(self.thumb_usage, 1)
+        line.addWidget(self.clear_thumbs_button)
+        note = "Kept on disk so folders open fast; beyond the cap, the thumbnails seen longest ago go."
+        return _field(row, hint(note, page))
 
     def _build_s3(self) -> QWidget:
         page, layout = _page(
@@ -337,10 +373,11 @@ class SettingsDialog(QDialog):
         s = self.settings
         self.base_url_edit.setText(s.base_url)
         self.model_edit.setText("" if s.model == DEFAULT_MODEL else s.model)
-        self.concurrency_spin.setValue(max(1, min(int(s.concurrency), 64)))
+        self.concurrency_spin.setValue(max(1, min(int(s.concurrency), MAX_CONCURRENCY)))
         self.rpm_spin.setValue(max(0, round(float(s.rpm or 0))))
         self.max_side_spin.setValue(max(0, int(s.max_side or 0)))
         self.timeout_spin.setValue(max(5, min(round(float(s.timeout_s)), 600)))
+        self.thumb_cap_spin.setValue(int(s.thumbnail_cache_mb))
         self.s3_enabled.setChecked(s.s3.enabled)
         self.bucket_edit.setText(s.s3.bucket)
         self.prefix_edit.setText(s.s3.prefix)
@@ -362,6 +399,7 @@ class SettingsDialog(QDialog):
         s.rpm = float(self.rpm_spin.value())
         s.max_side = self.max_side_spin.value()
         s.timeout_s = float(self.timeout_spin.value())
+        s.thumbnail_cache_mb = self.thumb_cap_spin.value()
         s.theme = next((v for v, b in self.theme_buttons.items() if b.isChecked()), "system")
         s.s3 = S3Settings(
             enabled=self.s3_enabled.isChecked(),
@@ -424,9 +462,7 @@ class SettingsDialog(QDialog):
 
     def _check_key(self) -> None:
         self.key_status.show_note("Checking the system keychain…")
-        run_in_background(
-            self, lambda: load_api_key() is not None, self._on_key_checked, self._on_key_check_failed
-        )
+        self._tasks.run(lambda: load_api_key() is not None, self._on_key_checked, self._on_key_check_failed)
 
     def _on_key_checked(self, saved: bool) -> None:
         self._key_saved = saved
@@ -462,6 +498,34 @@ class SettingsDialog(QDialog):
         """Whether the keychain holds a key (None until it has answered)."""
         return self._key_saved
 
+    # --- the thumbnail cache -----------------------------------------------------------------
+
+    def _count_thumbnails(self) -> None:
+        directory = self.thumbnail_dir
+        self.thumb_usage.setText("Counting…")
+        self._tasks.run(
+            lambda: thumb_cache.cache_usage(directory), self._show_thumbnails, self._on_thumbs_failed
+        )
+
+    def _clear_thumbnails(self) -> None:
+        directory = self.thumbnail_dir
+        self.clear_thumbs_button.setEnabled(False)
+        self.thumb_usage.setText("Clearing…")
+        self._tasks.run(lambda: thumb_cache.clear(directory), self._show_thumbnails, self._on_thumbs_failed)
+
+    def _show_thumbnails(self, usage: thumb_cache.Usage) -> None:
+        self.thumb_usage.setText(usage.describe())
+        self.clear_thumbs_button.setEnabled(usage.files > 0)
+
+    def _on_thumbs_failed(self, exc: BaseException) -> None:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        self.thumb_usage.setText(f"The cache cannot be read or cleared: {reason}")
+        self.clear_thumbs_button.setEnabled(True)
+
+    def thumbnails_shown(self) -> bool:
+        """Whether the usage is on screen (not being counted or cleared)."""
+        return self.thumb_usage.text() not in ("Counting…", "Clearing…")
+
     # --- accept ------------------------------------------------------------------------------
 
     def accept(self) -> None:
@@ -479,9 +543,7 @@ class SettingsDialog(QDialog):
         if key or self._remove_key:
             self._set_saving(True)
             self.key_message.clear_message()
-            run_in_background(
-                self, lambda: save_api_key(key or None), self._on_key_stored, self._on_key_failed
-            )
+            self._tasks.run(lambda: save_api_key(key or None), self._on_key_stored, self._on_key_failed)
             return
         self._finish()
 

@@ -32,12 +32,12 @@ from isaac_gui.qt.dialogs._widgets import (
     describe_keyring_error,
     heading,
     hint,
-    run_in_background,
     set_invalid,
     url_problem,
 )
 from isaac_gui.qt.style import theme
 from isaac_gui.qt.style.icons import pixmap
+from isaac_gui.qt.workers.tasks import BackgroundTasks
 
 CHOICES = ("key", "endpoint", "demo")
 
@@ -144,6 +144,7 @@ class WelcomeDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._tasks = BackgroundTasks(self)
         self.choice: str | None = None
         self.api_key: str | None = None
         self.base_url: str | None = None
@@ -318,7 +319,7 @@ class WelcomeDialog(QDialog):
             self._saving = True
             self.continue_button.setEnabled(False)
             self.key_message.show_note("Saving the key in the system keychain…")
-            run_in_background(self, lambda: save_api_key(key), self._on_key_saved, self._on_key_failed)
+            self._tasks.run(lambda: save_api_key(key), self._on_key_saved, self._on_key_failed)
             return
         if name == "endpoint":
             self.base_url = self.base_url_edit.text().strip().rstrip("/")

@@ -19,11 +19,11 @@ from isaac_gui.qt.style.theme import use_theme
 from isaac_gui.qt.workers.tasks import BackgroundTasks
 
 
-def open_settings(settings: AppSettings, parent: QWidget) -> bool:
+def open_settings(settings: AppSettings, parent: QWidget, *, thumbnail_dir: Path | None = None) -> bool:
     """The settings dialog; True when the user saved (the dialog stores settings and key itself)."""
     from isaac_gui.qt.dialogs.settings import SettingsDialog  # noqa: PLC0415
 
-    dialog = SettingsDialog(settings, parent)
+    dialog = SettingsDialog(settings, parent, thumbnail_dir=thumbnail_dir)
     try:
         accepted = bool(dialog.exec() == QDialog.DialogCode.Accepted)
     finally:

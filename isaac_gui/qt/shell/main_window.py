@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from isaac_gui.core import thumb_cache
 from isaac_gui.core.discovery import is_image_name
 from isaac_gui.core.review.rules import DEFAULT_RULES, RulesError, RuleSet, load_rules_file
 from isaac_gui.core.run_config import default_output_dir
-from isaac_gui.core.settings import AppSettings, cache_dir, load_api_key
+from isaac_gui.core.settings import AppSettings, load_api_key
 from isaac_gui.core.stats import Snapshot
 from isaac_gui.qt.photos.filter_bar import FilterBar
 from isaac_gui.qt.photos.filter_model import PhotoFilterModel
@@ -92,7 +93,9 @@ class MainWindow(QMainWindow):
         self.filter_model = PhotoFilterModel(self.model, self)
         self.loader = FolderLoader(self.model, self)
         self.cache = ThumbnailCache(
-            thumbnail_dir if thumbnail_dir is not None else cache_dir() / "thumbnails", parent=self
+            thumbnail_dir if thumbnail_dir is not None else thumb_cache.default_dir(),
+            disk_cap_bytes=settings.thumbnail_cache_mb * thumb_cache.MB,
+            parent=self,
         )
         self.commands = Actions(self)
 
@@ -354,8 +357,9 @@ class MainWindow(QMainWindow):
 
     # -- dialogs ----------------------------------------------------------------------------
     def open_settings(self) -> None:
-        if open_settings(self.settings, self):
+        if open_settings(self.settings, self, thumbnail_dir=self.cache.disk_dir):
             self.status.set_s3(self.settings.s3.enabled)
+            self.cache.set_disk_cap(self.settings.thumbnail_cache_mb * thumb_cache.MB)
             rules = self.rules()  # the review follows the new rules, name and reasons at once
             self.loader.rules = rules
             self.desk.configure(rules, self.settings.override_reasons)
@@ -378,11 +382,15 @@ class MainWindow(QMainWindow):
         self.controller.start_demo()
         self.statusBar().showMessage("Preparing sample photos…")
         self.run_bar.classes.set_classes(DEMO_CLASSES)
-        self.tasks.run(make_demo_photos, self._open_demo_folder)
+        self.tasks.run(make_demo_photos, self._open_demo_folder, self._on_demo_failed)
 
     def _open_demo_folder(self, folder: Path) -> None:
         self.statusBar().clearMessage()
         self.open_paths([folder])
+
+    def _on_demo_failed(self, exc: BaseException) -> None:
+        self.statusBar().clearMessage()
+        self.message_bar.show_message(f"Could not prepare the sample photos: {exc}", kind="warning")
 
     # -- window state -----------------------------------------------------------------------
     def _sync(self, *_args: object) -> None:

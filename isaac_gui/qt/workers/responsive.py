@@ -6,8 +6,9 @@ On two cores, the GUI thread must first get a CPU, then the GIL; every Python sl
 
 - Priorities: worker threads call `lower_this_thread()` once, so the scheduler runs the GUI thread
   first (Linux: per-thread nice 10; elsewhere `QThread.LowPriority`). Measured with a 1 ms
-  heartbeat while a run streamed answers with no latency, when the engine still ran in this
-  process: p99 stall 40 ms at equal priority, 16-23 ms with the workers niced.
+  heartbeat while a run streamed answers with no latency, with the engine's threads in the
+  window's process: p99 stall 40 ms at equal priority, 16-23 ms with the workers niced. The engine
+  has its own process, so this guards the folder scan and the thumbnail decoders.
 - First uses: `warm_up()` loads every image plugin before the window shows, instead of on the
   first thumbnail.
 - The cycle collector: a full collection walks every tracked object while holding the GIL; with a

@@ -10,7 +10,9 @@ import keyring.backends.fail
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
-from isaac_gui.core.settings import KEYRING_SERVICE, KEYRING_USER, AppSettings, config_dir
+from isaac_gui.core import thumb_cache
+from isaac_gui.core.settings import KEYRING_SERVICE, KEYRING_USER, MAX_CONCURRENCY, AppSettings, config_dir
+from isaac_gui.core.thumb_cache import MB
 from isaac_gui.qt.dialogs.settings import SettingsDialog
 from isaac_gui.qt.style import theme
 from tests.qt.dialogs.helpers import SECRET, saved_key, shoot, visible_texts
@@ -211,3 +213,31 @@ def test_the_review_page_saves_name_reasons_and_checked_rules(qtbot: Any) -> Non
     assert default_rules_path().read_text().startswith("# our line's rules")  # as typed, comments kept
     assert any(rule.cls == "crack" for rule in load_rules_file(None).rules)
     assert json.loads((config_dir() / "settings.json").read_text())["inspector"] == "Ana Lima"
+
+
+# --- the thumbnail cache -----------------------------------------------------------------------
+
+
+def test_the_thumbnail_cache_is_shown_capped_and_cleared(qtbot: Any) -> None:
+    folder = thumb_cache.default_dir()  # under the test's own cache folder
+    for i in range(3):
+        path = folder / f"{i:02x}" / f"{i:02x}thumb.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * (MB // 2))
+    settings = AppSettings()
+    dialog = open_settings(qtbot, settings)
+    qtbot.waitUntil(dialog.thumbnails_shown, timeout=5000)
+    assert dialog.thumb_usage.text() == "1.5 MB in 3 thumbnails"
+    assert dialog.thumb_cap_spin.value() == 1024
+    assert dialog.concurrency_spin.maximum() == MAX_CONCURRENCY
+
+    qtbot.mouseClick(dialog.clear_thumbs_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.thumbnails_shown() and dialog.thumb_usage.text() == "Empty", timeout=5000)
+    assert thumb_cache.cache_usage(folder) == thumb_cache.Usage(0, 0)
+    assert not dialog.clear_thumbs_button.isEnabled()  # nothing left to clear
+
+    dialog.thumb_cap_spin.setValue(256)
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert settings.thumbnail_cache_mb == 256
+    assert AppSettings.load().thumbnail_cache_mb == 256

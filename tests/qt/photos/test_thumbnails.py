@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from isaac_gui.core.thumb_cache import cache_usage
 from isaac_gui.qt.photos import thumbnails
 from isaac_gui.qt.photos.thumbnails import THUMB_H, THUMB_W, ThumbKey, ThumbnailCache
 
@@ -96,4 +97,46 @@ def test_memory_is_bounded(qtbot: Any, tmp_path: Path, photos: list[Path]) -> No
         timeout=10_000,
     )
     assert cache.memory_used <= one * 2
+    cache.close()
+
+
+def _noisy_photos(folder: Path, n: int) -> list[Path]:
+    """Photos whose thumbnails do not compress to nothing (a few KB each, as real ones)."""
+    folder.mkdir()
+    paths = []
+    for i in range(n):
+        path = folder / f"n{i}.jpg"
+        Image.effect_noise((800, 600), 60 + i).convert("RGB").save(path, "JPEG")
+        paths.append(path)
+    return paths
+
+
+def test_the_disk_cache_is_pruned_to_its_cap_as_thumbnails_are_stored(qtbot: Any, tmp_path: Path) -> None:
+    photos = _noisy_photos(tmp_path / "photos", 8)
+    disk = tmp_path / "disk"
+    cap = 40_000
+    cache = ThumbnailCache(disk, disk_cap_bytes=cap, workers=1)
+    ready: list[ThumbKey] = []
+    cache.thumbnailsReady.connect(ready.extend)
+    keys = [_key(p) for p in photos]
+    for k in keys:
+        cache.request(k)
+    qtbot.waitUntil(lambda: len(ready) == len(keys), timeout=20_000)
+    qtbot.waitUntil(lambda: not cache._pruning, timeout=10_000)
+    usage = cache_usage(disk)
+    assert 0 < usage.bytes <= cap
+    assert usage.files < len(keys)  # written, then the least recently used went
+    assert all(cache.get(k) is not None for k in keys)  # still shown: from memory
+    cache.close()
+
+
+def test_an_oversized_disk_cache_is_pruned_when_the_cache_starts(qtbot: Any, tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    for i in range(10):
+        path = disk / f"{i:02x}" / f"{i:02x}old.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x" * 10_000)
+    cache = ThumbnailCache(disk, disk_cap_bytes=50_000)
+    qtbot.waitUntil(lambda: not cache._pruning, timeout=10_000)
+    assert cache_usage(disk).bytes <= 45_000  # down to 90% of the cap
     cache.close()

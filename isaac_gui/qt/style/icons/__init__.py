@@ -95,7 +95,8 @@ class _SvgIconEngine(QIconEngine):
 
     def scaledPixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float) -> QPixmap:
         """Drawn once per size, mode and colour: buttons repaint often, and rendering SVG in a
-        Python callback each time made a run's first second stall behind the engine's threads."""
+        Python callback at every paint costs a GIL round trip each time, enough to stall a run's
+        first second beside busy threads."""
         if mode == QIcon.Mode.Selected and self._plain_selected:
             mode = QIcon.Mode.Normal
         key = (self._name, size.width(), size.height(), mode, state, scale, _colour(self._name, mode))
