@@ -47,17 +47,9 @@ def test_the_window_the_engine_and_the_command_line_agree_on_the_model_from_the_
         assert window.model.counts.done == len(truth)
 
         cli_out = tmp_path / "cli-out"
+        command = ["run", str(folder), "--classes", ", ".join(SAMPLE_CLASSES), "--out", str(cli_out)]
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "isaac_gui.cli",
-                "run",
-                str(folder),
-                "--classes",
-                ", ".join(SAMPLE_CLASSES),
-            ]
-            + ["--out", str(cli_out)],
+            [sys.executable, "-m", "isaac_gui.cli", *command],
             env={
                 **os.environ,
                 "PERCEPTRON_BASE_URL": sim.base_url,
