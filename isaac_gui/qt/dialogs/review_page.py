@@ -48,6 +48,7 @@ class ReviewPage(QWidget):
         self.rules_edit.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.rules_edit.setMinimumHeight(150)
         self.rules_edit.setTabChangesFocus(True)
+        self.rules_edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # a file: lines as written
         layout.addWidget(self.rules_edit, 2)
         self.rules_message = FieldMessage(self)
         layout.addWidget(self.rules_message)
