@@ -1,4 +1,4 @@
-"""`./dev bench [engine|export|gui] [ARGS]`: run one benchmark, or all of them in turn."""
+"""`./dev bench [engine|export|gui|review] [ARGS]`: run one benchmark, or all of them in turn."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ BENCHMARKS = {
     "engine": "benchmarks.bench_engine",
     "export": "benchmarks.bench_export",
     "gui": "benchmarks.bench_gui",
+    "review": "benchmarks.bench_review",
 }
 
 
