@@ -25,25 +25,16 @@ import os
 import resource
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import CLASSES, OUT, rss_mb, sample_photos
+from benchmarks.common import CLASSES, OUT, offscreen_window_app, rss_mb, sample_photos
 from benchmarks.simulator import SimulatorProcess
 
 SIZE = (1400, 900)
-
-
-def _isolate() -> Path:
-    from isaac_gui.qt.shell.screenshots import isolate  # noqa: PLC0415
-
-    work = Path(tempfile.mkdtemp(prefix="bench-gui-"))
-    isolate(work)
-    return work
 
 
 def big_folder(count: int) -> Path:
@@ -268,13 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="10,000 photos and a 300-photo run")
     args = parser.parse_args(argv)
-    work = _isolate()
-    from isaac_gui.qt.shell.app import create_app  # noqa: PLC0415
-    from isaac_gui.qt.style.theme import use_theme  # noqa: PLC0415
-
-    app = create_app()
-    app.setOrganizationName("isaac-gui-bench")
-    use_theme("light")
+    work, _app = offscreen_window_app("bench-gui-")
     big, run = (10_000, 300) if args.quick else (100_000, 1_000)
 
     say = print

@@ -36,7 +36,6 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
@@ -45,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.bench_gui import SIZE, Heartbeat, run_until, verdict
-from benchmarks.common import CLASSES, sample_photos
+from benchmarks.common import CLASSES, offscreen_window_app, sample_photos
 from benchmarks.simulator import SimulatorProcess
 
 BIG = (4000, 3000)
@@ -54,17 +53,6 @@ SMALL = (640, 480)
 # A script yields conditions; the heartbeat resumes it on the first beat a condition holds, so
 # every key is pressed from inside the event loop, as a real key event would be delivered.
 Script = Generator[Callable[[], bool], None, None]
-
-
-def _isolate() -> Path:
-    work = Path(tempfile.mkdtemp(prefix="bench-review-"))
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["ISAAC_GUI_CONFIG_DIR"] = str(work / "config")
-    os.environ["ISAAC_GUI_CACHE_DIR"] = str(work / "cache")
-    os.environ["ISAAC_GUI_DATA_DIR"] = str(work / "data")
-    for name in ("PERCEPTRON_API_KEY", "PERCEPTRON_BASE_URL", "PERCEPTRON_MODEL"):
-        os.environ.pop(name, None)
-    return work
 
 
 def with_results(name: str, count: int, *, seed: int, size: tuple[int, int]) -> Path:
@@ -407,13 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="8 large photos, 60 presses, a 200-photo triage")
     args = parser.parse_args(argv)
-    work = _isolate()
-    from isaac_gui.qt.shell.app import create_app  # noqa: PLC0415
-    from isaac_gui.qt.style.theme import use_theme  # noqa: PLC0415
-
-    app = create_app()
-    app.setOrganizationName("isaac-gui-bench")
-    use_theme("light")
+    work, _app = offscreen_window_app("bench-review-")
     quiet_reasons()
     n_big, presses, n_triage = (8, 60, 200) if args.quick else (20, 200, 1000)
     big = with_results(f"review-12mp-{n_big}", n_big, seed=21, size=BIG)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from isaac_gui.sim.samples import generate_samples
 
@@ -51,3 +52,21 @@ def reset_peak_memory() -> bool:
         )
         return False
     return True
+
+
+def offscreen_window_app(prefix: str) -> tuple[Path, Any]:
+    """The app offscreen in the light theme, with the user's settings, key and caches out of the way
+    (everything under a new temporary folder, also for child processes): (that folder, the app)."""
+    import tempfile  # noqa: PLC0415
+
+    from isaac_gui.qt.shell.screenshots import isolate  # noqa: PLC0415
+
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    isolate(work)
+    from isaac_gui.qt.shell.app import create_app  # noqa: PLC0415
+    from isaac_gui.qt.style.theme import use_theme  # noqa: PLC0415
+
+    app = create_app()
+    app.setOrganizationName("isaac-gui-bench")
+    use_theme("light")
+    return work, app
