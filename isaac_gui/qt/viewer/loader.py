@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from isaac_gui.core.images import ImageError, decode_upright
+from isaac_gui.qt.photos.thumbnails import to_qimage
 from isaac_gui.qt.workers.mailbox import Mailbox
 
 PREVIEW_SIDE = 1024  # libjpeg decodes at 1/2..1/8 scale for this: ~30 ms for 12 MP
@@ -50,14 +51,6 @@ class Decoded:
     levels: tuple[QImage, ...]  # largest first; the last is the smallest
     final: bool  # False for the preview, True once full resolution has arrived
     path: Path = Path()  # the photo decoded
-
-
-def to_qimage(img: Image.Image) -> QImage:
-    """A QImage that owns its pixels (32-bit, the format the raster engine paints fastest)."""
-    rgb = img if img.mode == "RGB" else img.convert("RGB")
-    data = rgb.tobytes()
-    view = QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888)
-    return view.convertToFormat(QImage.Format.Format_RGB32)
 
 
 def mipmap(img: Image.Image, min_side: int = MIN_LEVEL_SIDE) -> tuple[QImage, ...]:

@@ -140,3 +140,18 @@ def test_an_oversized_disk_cache_is_pruned_when_the_cache_starts(qtbot: Any, tmp
     qtbot.waitUntil(lambda: not cache._pruning, timeout=10_000)
     assert cache_usage(disk).bytes <= 45_000  # down to 90% of the cap
     cache.close()
+
+
+def test_pixels_reach_qt_unchanged_and_opaque(qapp: Any) -> None:
+    from PySide6.QtGui import QColor, QImage  # noqa: PLC0415
+
+    from isaac_gui.qt.photos.thumbnails import to_qimage  # noqa: PLC0415
+
+    img = Image.new("RGB", (3, 2), (10, 20, 30))
+    img.putpixel((2, 1), (250, 128, 1))
+    image = to_qimage(img)
+    assert image.format() == QImage.Format.Format_RGB32 and (image.width(), image.height()) == (3, 2)
+    assert image.pixelColor(0, 0) == QColor(10, 20, 30, 255)
+    assert image.pixelColor(2, 1) == QColor(250, 128, 1, 255)
+    del img  # the QImage keeps its own buffer alive
+    assert image.copy().pixelColor(2, 1) == QColor(250, 128, 1, 255)
