@@ -358,7 +358,8 @@ def audit_command(args: argparse.Namespace, *, stream: TextIO = sys.stdout) -> i
     finally:
         trail.close()
     if check.intact:
-        stream.write(f"intact ({check.entries} entries, last hash {check.last_hash})\n")
+        noun = "entry" if check.entries == 1 else "entries"
+        stream.write(f"intact ({check.entries} {noun}, last hash {check.last_hash})\n")
         return EXIT_OK
     stream.write(f"BROKEN: {check.message} ({check.entries} entries left)\n")
     return EXIT_TAMPERED

@@ -13,7 +13,7 @@ from isaac_gui.core.review.session import ReviewSession
 
 def audit(out) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "isaac_gui.cli", "audit", str(out)],
+        [sys.executable, "-m", "isaac_gui.launcher", "audit", str(out)],  # as `isaac-gui audit OUT`
         capture_output=True,
         text=True,
         timeout=60,
