@@ -15,6 +15,8 @@ import threading
 import time
 from pathlib import Path
 
+from isaac_gui.core.settings import isolated_environment
+
 
 def check(args: list[str], env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess[str]:
     began = time.perf_counter()
@@ -77,9 +79,7 @@ def main() -> int:
     env = {
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
-        "ISAAC_GUI_CONFIG_DIR": str(work / "config"),
-        "ISAAC_GUI_CACHE_DIR": str(work / "cache"),
-        "ISAAC_GUI_DATA_DIR": str(work / "data"),
+        **isolated_environment(work),  # the window's QSettings too, never the user's
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
         "PERCEPTRON_API_KEY": "smoke",
     }

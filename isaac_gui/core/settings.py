@@ -44,6 +44,22 @@ OVERRIDE_REASONS = (
 )
 
 
+def isolated_environment(work: Path) -> dict[str, str]:
+    """Environment variables that keep a process and its children off the user's own folders: the
+    app's settings, cache and data under `work`, and the XDG folders too (Qt keeps the window's
+    geometry there, under QSettings; keyring and others read them). For screenshots, benchmarks and
+    the packaged app's smoke test."""
+    return {
+        "ISAAC_GUI_CONFIG_DIR": str(work / "config"),
+        "ISAAC_GUI_CACHE_DIR": str(work / "cache"),
+        "ISAAC_GUI_DATA_DIR": str(work / "data"),
+        "XDG_CONFIG_HOME": str(work / "xdg-config"),
+        "XDG_CACHE_HOME": str(work / "xdg-cache"),
+        "XDG_DATA_HOME": str(work / "xdg-data"),
+        "XDG_STATE_HOME": str(work / "xdg-state"),
+    }
+
+
 def config_dir() -> Path:
     override = os.environ.get("ISAAC_GUI_CONFIG_DIR")
     return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))

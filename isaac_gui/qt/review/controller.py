@@ -27,11 +27,12 @@ from isaac_gui.qt.workers.responsive import lower_this_thread
 
 log = logging.getLogger(__name__)
 
-Action = Callable[[ReviewSession], Review]
+Action = Callable[[ReviewSession], Review | None]  # None: nothing to deliver (configuring, a marker)
 
 
 class ReviewController(QObject):
-    reviewsChanged = Signal(object)  # list of (rel, Review), in the order they were written
+    reviewsChanged = Signal(object)  # list of (rel, Review) that differ from what was known, in order
+    decided = Signal()  # a delivery held at least one new trail entry (not only states read)
     failed = Signal(str)  # a sentence: what could not be saved and why
     idle = Signal()  # every queued action is written (tests, shutdown)
 
@@ -41,7 +42,7 @@ class ReviewController(QObject):
         self.out_dir: Path | None = None
         self._rules: RuleSet | None = None
         self._inspector: str | None = None
-        self._jobs: queue.Queue[tuple[str, Action] | None] = queue.Queue()
+        self._jobs: queue.Queue[tuple[str, Action, bool] | None] = queue.Queue()  # rel, action, writes
         self._pending = 0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -61,7 +62,7 @@ class ReviewController(QObject):
 
     def set_rules(self, rules: RuleSet, inspector: str | None) -> None:
         self._rules, self._inspector = rules, inspector or None
-        self._submit("", lambda s: _configure(s, rules, inspector))
+        self._submit("", lambda s: _configure(s, rules, inspector), writes=False)
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, then let the worker go (bounded)."""
@@ -86,11 +87,10 @@ class ReviewController(QObject):
         """Block until every queued action is written and delivered (tests and shutdown only)."""
         done = threading.Event()
 
-        def mark(_session: ReviewSession) -> Review:
+        def mark(_session: ReviewSession) -> None:
             done.set()
-            raise _NoStateError
 
-        self._submit("", mark)
+        self._submit("", mark, writes=False)
         ok = done.wait(timeout)
         self._mailbox.flush()
         return ok
@@ -98,7 +98,7 @@ class ReviewController(QObject):
     # --- actions: each returns at once ----------------------------------------------------------
 
     def load(self, rel: str) -> None:
-        self._submit(rel, lambda s: s.state(rel))
+        self._submit(rel, lambda s: s.state(rel), writes=False)
 
     def confirm(self, rel: str) -> None:
         self._submit(rel, lambda s: s.confirm(rel))
@@ -132,41 +132,42 @@ class ReviewController(QObject):
 
     # --- the worker -----------------------------------------------------------------------------
 
-    def _submit(self, rel: str, action: Action) -> None:
+    def _submit(self, rel: str, action: Action, *, writes: bool = True) -> None:
         if self._thread is None:
             self.failed.emit("Open a folder with results before reviewing.")
             return
         with self._lock:
             self._pending += 1
-        self._jobs.put((rel, action))
+        self._jobs.put((rel, action, writes))
 
     def _work(self) -> None:
         lower_this_thread()
         session: ReviewSession | None = None
         try:
             while (job := self._jobs.get()) is not None:
-                rel, action = job
+                rel, action, writes = job
                 try:
                     if session is None:
                         assert self.out_dir is not None and self._rules is not None
                         session = ReviewSession(self.out_dir, self._rules, self._inspector)
-                    self._mailbox.post((rel, action(session), None))
-                except _NoStateError:
-                    self._mailbox.post((rel, None, None))
+                    self._mailbox.post((rel, action(session), None, writes))
                 except ReviewError as exc:
-                    self._mailbox.post((rel, None, str(exc)))
+                    self._mailbox.post((rel, None, str(exc), False))
                 except Exception as exc:  # a full disk or a locked journal: say so, keep the thread
                     log.warning("review of %s not saved: %r", rel or "the folder", exc)
-                    self._mailbox.post((rel, None, f"Not saved: {rel or 'the review'} ({exc})."))
+                    self._mailbox.post((rel, None, f"Not saved: {rel or 'the review'} ({exc}).", False))
         finally:
             if session is not None:
                 session.close()
 
-    def _deliver(self, items: list[tuple[str, Review | None, str | None]]) -> None:
+    def _deliver(self, items: list[tuple[str, Review | None, str | None, bool]]) -> None:
         changed: list[tuple[str, Review]] = []
         problems: list[str] = []
-        for rel, review, problem in items:
-            if review is not None and rel:
+        wrote = False
+        for rel, review, problem, writes in items:
+            wrote |= writes and review is not None
+            # A state read back unchanged (the photo shown again) repaints nothing.
+            if review is not None and rel and self.reviews.get(rel) != review:
                 self.reviews[rel] = review
                 changed.append((rel, review))
             if problem:
@@ -176,17 +177,14 @@ class ReviewController(QObject):
             idle = self._pending == 0
         if changed:
             self.reviewsChanged.emit(changed)
+        if wrote:
+            self.decided.emit()
         for problem in problems:
             self.failed.emit(problem)
         if idle:
             self.idle.emit()
 
 
-class _NoStateError(Exception):
-    """Raised by `wait_idle`'s job: it has no state to deliver."""
-
-
-def _configure(session: ReviewSession, rules: RuleSet, inspector: str | None) -> Review:
+def _configure(session: ReviewSession, rules: RuleSet, inspector: str | None) -> None:
     session.rules = rules
     session.inspector = inspector or None
-    raise _NoStateError

@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.toggle_panel.toggled.connect(self.latency_panel.setVisible)
         a.review_summary.triggered.connect(self.show_review_summary)
-        self.review.reviewsChanged.connect(lambda _changed: self._outputs_timer.start())
+        self.review.decided.connect(self._outputs_timer.start)  # decisions only, not photos looked at
         self.run_bar.recentFolderChosen.connect(lambda folder: self.open_paths([Path(folder)]))
         self.run_bar.classes.submitted.connect(a.run.trigger)
         self.filter_bar.filterChanged.connect(self.filter_model.set_filter)

@@ -48,10 +48,10 @@ def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> No
 def isolate(work: Path) -> None:
     """Nothing of the user's own settings, key or caches shows up in (or is changed by) what runs next
     in this process and its children (the shots, the window's benchmarks): all of it goes under `work`."""
+    from isaac_gui.core.settings import isolated_environment  # noqa: PLC0415
+
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["ISAAC_GUI_CONFIG_DIR"] = str(work / "config")
-    os.environ["ISAAC_GUI_CACHE_DIR"] = str(work / "cache")
-    os.environ["ISAAC_GUI_DATA_DIR"] = str(work / "data")
+    os.environ.update(isolated_environment(work))
     for name in ("PERCEPTRON_API_KEY", "PERCEPTRON_BASE_URL", "PERCEPTRON_MODEL"):
         os.environ.pop(name, None)
 
@@ -67,8 +67,6 @@ def _save(widget: object, path: Path) -> None:
 
 
 def take(out: Path, *, theme: str = "light", count: int = 160) -> list[Path]:
-    from PySide6.QtCore import QSettings  # noqa: PLC0415
-
     from isaac_gui.core.settings import AppSettings  # noqa: PLC0415
     from isaac_gui.qt.photos.model import PhotoState  # noqa: PLC0415
     from isaac_gui.qt.shell.app import create_app  # noqa: PLC0415
@@ -81,8 +79,6 @@ def take(out: Path, *, theme: str = "light", count: int = 160) -> list[Path]:
     isolate(work)
     app = create_app()
     app.setOrganizationName("isaac-gui-screenshots")
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(work / "qsettings"))
     use_theme(theme)
     written: list[Path] = []
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from isaac_gui.core.geometry import PixelBox, boxes_of
 from isaac_gui.core.palette import class_colour
 from isaac_gui.core.review.corrections import Review
+from isaac_gui.core.settings import OVERRIDE_REASONS
 from isaac_gui.qt.style.icons import icon
 from isaac_gui.qt.viewer.canvas import WHEEL_STEP, PhotoCanvas
 from isaac_gui.qt.viewer.chips import ClassChip, FlowLayout
@@ -89,7 +90,7 @@ class PhotoViewer(QWidget):
         self._frame_from_record = False
         self._error_text: str | None = None
         self._review: Review | None = None
-        self.reasons: tuple[str, ...] = DEFAULT_REASONS  # the override reasons, from Settings
+        self.reasons: tuple[str, ...] = OVERRIDE_REASONS  # the override reasons; the shell sets Settings' own
         self.review_enabled = True
         self._overlays = True  # Space hides every box for a clean look at the part
 
@@ -381,12 +382,11 @@ class PhotoViewer(QWidget):
         return boxes_of(self._record)
 
     def _show_record(self) -> None:
-        boxes = self._boxes()
         items = []
         if self._review is not None and self._answered():
             shown = [(b.box, b.id, _SHOWN_STATE[b.status]) for b in self._review.boxes]
         else:
-            shown = [(box, f"m{index}", MODEL) for index, box in enumerate(boxes)]
+            shown = [(box, f"m{index}", MODEL) for index, box in enumerate(self._boxes())]
         for box, box_id, state in shown:
             item = BoxItem(
                 box,

@@ -69,3 +69,25 @@ def test_nothing_can_be_reviewed_before_a_folder_is_open(qtbot: Any) -> None:
         controller.confirm("a.jpg")
     assert "Open a folder" in said.args[0]
     controller.shutdown()
+
+
+def test_reading_a_state_is_not_a_decision_and_an_unchanged_state_repaints_nothing(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    out = answered(tmp_path, ["a.jpg"])
+    controller = ReviewController()
+    controller.open(out, DEFAULT_RULES, None)
+    decided: list[bool] = []
+    changed: list[Any] = []
+    controller.decided.connect(lambda: decided.append(True))
+    controller.reviewsChanged.connect(changed.append)
+    controller.load("a.jpg")
+    assert controller.wait_idle(10)
+    assert not decided and len(changed) == 1  # the first read is news for the window
+    controller.load("a.jpg")
+    assert controller.wait_idle(10)
+    assert not decided and len(changed) == 1  # the same state again: nothing to repaint
+    controller.confirm("a.jpg")
+    assert controller.wait_idle(10)
+    assert decided == [True] and len(changed) == 2
+    controller.shutdown()
