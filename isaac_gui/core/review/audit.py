@@ -275,6 +275,19 @@ class AuditTrail:
             self._db.close()
 
 
+def current_entries(out_dir: Path) -> dict[str, list[Entry]]:
+    """Every photo's entries for the answer it shows now, read only (writing outputs or opening a
+    folder never creates the trail); {} when the folder has no journal yet."""
+    try:
+        trail = AuditTrail(out_dir, read_only=True)
+    except FileNotFoundError:
+        return {}
+    try:
+        return trail.current_entries()
+    finally:
+        trail.close()
+
+
 def _check(rows: list[dict[str, Any]], head: tuple[int, str] | None) -> Check:
     by_hash = {row["hash"]: row for row in rows}
     expected_seq, prev_hash = 1, GENESIS

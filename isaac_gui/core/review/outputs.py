@@ -15,17 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from isaac_gui.core.review.agreement import agreement
-from isaac_gui.core.review.audit import AuditTrail, Entry
+from isaac_gui.core.review.audit import current_entries
 from isaac_gui.core.review.corrections import Review, corrected_record, fold
 from isaac_gui.core.review.rules import RuleSet, rules_identity
-
-
-def _current_entries(out_dir: Path) -> dict[str, list[Entry]]:
-    trail = AuditTrail(out_dir, read_only=True)  # read only: writing outputs never creates the trail
-    try:
-        return trail.current_entries()
-    finally:
-        trail.close()
 
 
 class ReviewedOutputs:
@@ -33,7 +25,7 @@ class ReviewedOutputs:
 
     def __init__(self, out_dir: Path, rules: RuleSet) -> None:
         self.rules = rules
-        self._entries = _current_entries(Path(out_dir))
+        self._entries = current_entries(Path(out_dir))
         self._verdicts = {"pass": 0, "fail": 0, "hold": 0, "undecided": 0}
         self._reviewed: list[Review] = []
 

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Signal
 
 from isaac_gui.core import discovery
 from isaac_gui.core.journal import JOURNAL_NAME
-from isaac_gui.core.review.audit import AuditTrail, Entry
+from isaac_gui.core.review.audit import current_entries
 from isaac_gui.core.review.corrections import Review, fold
 from isaac_gui.core.review.rules import DEFAULT_RULES, RuleSet
 from isaac_gui.qt.photos.model import PhotoListModel, PhotoRow
@@ -65,18 +65,6 @@ def read_journal(
         return settings, results
     finally:
         db.close()
-
-
-def current_entries(out_dir: Path) -> dict[str, list[Entry]]:
-    """The trail's entries per photo, for the answer each photo shows now ({} without a trail)."""
-    try:
-        trail = AuditTrail(out_dir, read_only=True)
-    except (FileNotFoundError, sqlite3.Error):
-        return {}
-    try:
-        return trail.current_entries()
-    finally:
-        trail.close()
 
 
 def read_reviews(
@@ -174,7 +162,11 @@ class FolderLoader(QObject):
             except (sqlite3.Error, OSError, ValueError) as exc:
                 post((generation, "problem", f"Could not read earlier results in {out_dir}: {exc}"))
                 settings, results = None, []
-            reviews = read_reviews(out_dir, results, self.rules) if results else {}
+            try:
+                reviews = read_reviews(out_dir, results, self.rules) if results else {}
+            except (sqlite3.Error, OSError) as exc:
+                post((generation, "problem", f"Could not read the review trail in {out_dir}: {exc}"))
+                reviews = {}
             for i in range(0, len(results), RESULT_BATCH):
                 parsed = []
                 for rel, record in results[i : i + RESULT_BATCH]:

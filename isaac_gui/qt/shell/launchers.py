@@ -11,10 +11,10 @@ from typing import Any
 
 from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
-from isaac_gui.core.review.corrections import corrected_record
+from isaac_gui.core.review.outputs import ReviewedOutputs
 from isaac_gui.core.review.rules import DEFAULT_RULES, RuleSet
 from isaac_gui.core.settings import AppSettings
-from isaac_gui.qt.photos.folder_loader import current_entries, read_journal
+from isaac_gui.qt.photos.folder_loader import read_journal
 from isaac_gui.qt.style.theme import use_theme
 from isaac_gui.qt.workers.tasks import BackgroundTasks
 
@@ -81,12 +81,7 @@ def records_for_export(
     reviewed ones as the inspector corrected them (worker thread)."""
     _settings, results = read_journal(out_dir, threading.Event())
     by_rel = dict(results)
-    entries = current_entries(out_dir)
-    return [
-        corrected_record(by_rel[rel], entries[rel], rules) if rel in entries else by_rel[rel]
-        for rel in rels
-        if rel in by_rel
-    ]
+    return list(ReviewedOutputs(out_dir, rules).records(by_rel[rel] for rel in rels if rel in by_rel))
 
 
 def ask_to_stop(window: QWidget) -> bool:

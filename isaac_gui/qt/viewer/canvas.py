@@ -364,7 +364,7 @@ class PhotoCanvas(QGraphicsView):
         for item in [*self._boxes, *([self._draw_item] if self._draw_item is not None else [])]:
             item.set_view_scale(scale)
             # No room above the box inside the photo: put its label just inside.
-            item.label.set_inside(item.box.y1 * scale < item.label.height + 1)
+            item.label.set_inside(item.rect().y() * scale < item.label.height + 1)
         self.zoomChanged.emit(scale)
 
     # --- events ------------------------------------------------------------------------------
