@@ -254,10 +254,12 @@ class PhotoDelegate(QStyledItemDelegate):
 
 class PhotoGrid(QListView):
     """Icon-mode list of photos. `openRequested(view_row)` on double-click or Enter; P, F or H
-    ask for that verdict on the selected photos (`verdictRequested`)."""
+    ask for that verdict on the selected photos (`verdictRequested`); N opens the next photo
+    without a verdict in the viewer (`nextUndecidedRequested`)."""
 
     openRequested = Signal(int)
     verdictRequested = Signal(str)  # pass, fail or hold, for `selected_rows()`
+    nextUndecidedRequested = Signal()  # N: review the next photo without a verdict
 
     def __init__(self, model: PhotoFilterModel, cache: ThumbnailCache, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -357,6 +359,9 @@ class PhotoGrid(QListView):
         verdict = {Qt.Key.Key_P: "pass", Qt.Key.Key_F: "fail", Qt.Key.Key_H: "hold"}.get(Qt.Key(event.key()))
         if verdict and plain and self.selectionModel().hasSelection():
             self.verdictRequested.emit(verdict)
+            return
+        if event.key() == Qt.Key.Key_N and plain:
+            self.nextUndecidedRequested.emit()
             return
         super().keyPressEvent(event)
 

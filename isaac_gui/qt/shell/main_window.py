@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
+    QLineEdit,
     QMainWindow,
     QSplitter,
     QStackedWidget,
@@ -343,7 +344,13 @@ class MainWindow(QMainWindow):
         counts = self.model.counts
         if outcome == "completed":
             text = f"Done: {counts.done:,} photos, {counts.defects:,} with defects, {counts.errors:,} errors."
-            self.statusBar().showMessage(text, 15000)
+            self.statusBar().showMessage(
+                f"{text}  Press N to review the first photo without a verdict.", 15000
+            )
+            focus = self.focusWidget()
+            typing = isinstance(focus, QLineEdit) and focus is not self.run_bar.classes.entry
+            if not self.pane.showing and not typing:
+                self.grid.setFocus()  # the keys of review work at once, without a click
         elif outcome == "cancelled" and not self._closing:
             self.message_bar.show_message(message, kind="info", action="Run again", on_action=self.run)
 

@@ -58,10 +58,11 @@ class ViewerPane(QObject):
             return None
         return self.model.source.row_at(self._source_row).rel
 
-    def next_where(self, accepts: Callable[[Any], bool]) -> bool:
-        """Open the next photo after the current one (wrapping round) whose row `accepts`; False if none."""
+    def next_where(self, accepts: Callable[[Any], bool], *, from_current: bool = False) -> bool:
+        """Open the next photo after the current one (or from it, with `from_current`), wrapping
+        round, whose row `accepts`; False if none."""
         count = self.model.rowCount()
-        start = self.grid.currentIndex().row()
+        start = self.grid.currentIndex().row() - (1 if from_current else 0)
         for step in range(1, count + 1):
             row = (start + step) % count
             if accepts(self.model.row_at(row)):

@@ -49,6 +49,7 @@ class ReviewDesk(QObject):
         pane.viewerMade.connect(self._wire_viewer)
         pane.photoShown.connect(self._on_photo_shown)
         grid.verdictRequested.connect(self.verdict_for_selection)
+        grid.nextUndecidedRequested.connect(self.next_undecided)
         review.reviewsChanged.connect(self._on_reviews)
         review.failed.connect(self.problem)
 
@@ -139,7 +140,10 @@ class ReviewDesk(QObject):
 
     def next_undecided(self) -> None:
         """N: the next photo with a result and no verdict (wrapping round); says so when none is left."""
-        if not self.pane.next_where(lambda row: row.state in DONE and not row.verdict):
+        undecided = self.pane.next_where(  # from the grid, the photo it is on counts too
+            lambda row: row.state in DONE and not row.verdict, from_current=not self.pane.showing
+        )
+        if not undecided:
             self.problem.emit("Every photo shown has a verdict.")
 
     # --- the grid --------------------------------------------------------------------------------

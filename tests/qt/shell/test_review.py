@@ -209,8 +209,18 @@ def test_decisions_reach_results_and_summary_after_the_last_key(qtbot: Any, wind
         record = next(json.loads(line) for line in lines if json.loads(line)["image"] == rel)
         return record.get("review")
 
-    qtbot.waitUntil(lambda: (reviewed() or {}).get("verdict") is not None, timeout=15_000)
-    summary = json.loads((window.out_dir / "summary.json").read_text())
+    def summary_now() -> dict[str, Any]:
+        return json.loads((window.out_dir / "summary.json").read_text())
+
+    # results.jsonl is replaced before summary.json: wait for both
+    qtbot.waitUntil(
+        lambda: (
+            (reviewed() or {}).get("verdict") is not None
+            and summary_now()["verdicts"]["undecided"] < len(window.model.rows())
+        ),
+        timeout=15_000,
+    )
+    summary = summary_now()
     assert sum(summary["verdicts"][v] for v in ("pass", "fail", "hold")) == len(window.model.rows())
     assert summary["verdicts"]["undecided"] == len(window.model.rows()) - 1
 
@@ -230,3 +240,10 @@ def test_the_window_exports_the_corrected_boxes(
     record = next(r for r in handed[0] if r["image"] == rel)
     assert len(record["detections"]) == n - 1 and len(record["rejected"]) == 1
     assert len(record["model_detections"]) == n  # the model's own answer, unchanged
+
+
+def test_after_a_run_n_in_the_grid_starts_the_review_without_a_click(qtbot: Any, window: Any) -> None:
+    assert window.grid.hasFocus() or window.focusWidget() is window.grid  # the run's end left the keys there
+    qtbot.keyClick(window.grid, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: window.pane.showing, timeout=5000)
+    assert window.pane.current_rel() == window.model.rows()[0].rel
