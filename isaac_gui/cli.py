@@ -182,6 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="print a run's review trail and check it was not altered")
     audit.add_argument("results", type=Path, help="the run's output folder (holding journal.sqlite)")
+
+    upload = sub.add_parser(
+        "upload", help="bring a run's S3 copy up to date (records as reviewed, pending uploads, manifest)"
+    )
+    upload.add_argument("results", type=Path, help="the run's output folder (holding journal.sqlite)")
+    upload.add_argument("--s3", metavar="S3_URL", required=True, help="s3://bucket/prefix, as the run had it")
+    upload.add_argument(
+        "--s3-endpoint-url", metavar="URL", help="S3-compatible endpoint (MinIO, SeaweedFS, ...)"
+    )
+    upload.add_argument("--s3-annotated", action="store_true", help="annotated images too")
+    upload.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for S3 (default 300)")
+    _add_rules_argument(upload)
     return parser
 
 
@@ -365,6 +377,27 @@ def audit_command(args: argparse.Namespace, *, stream: TextIO = sys.stdout) -> i
     return EXIT_TAMPERED
 
 
+def upload_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int:
+    from isaac_gui.core.assembly import upload_outputs  # noqa: PLC0415
+    from isaac_gui.core.journal import JOURNAL_NAME  # noqa: PLC0415
+
+    if not (args.results / JOURNAL_NAME).exists():
+        raise UsageError(f"{args.results}: not a run's output folder (no {JOURNAL_NAME})")
+    rules = _rules(args, AppSettings.load())
+    status = upload_outputs(
+        args.results,
+        _s3_target(args),
+        rules,
+        on_problem=lambda msg: stream.write(f"S3: {msg}\n"),
+        timeout_s=args.timeout,
+    )
+    stream.write(
+        f"S3: {status.uploaded} uploaded, {status.skipped} already there, {status.failed} failed, "
+        f"{status.pending} still waiting\n"
+    )
+    return EXIT_OK if status.pending == 0 and status.failed == 0 else EXIT_SERVICE
+
+
 def demo_command(args: argparse.Namespace, *, stream: TextIO = sys.stderr) -> int:
     import tempfile  # noqa: PLC0415
 
@@ -405,6 +438,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return demo_command(args)
         if args.command == "audit":
             return audit_command(args)
+        if args.command == "upload":
+            return upload_command(args)
         parser.print_help()
         return EXIT_USAGE
     except UsageError as exc:

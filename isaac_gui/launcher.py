@@ -13,6 +13,7 @@ HEADLESS = {
     "demo",
     "export",
     "audit",
+    "upload",
     "-h",
     "--help",
 }  # every command of cli.py (a test checks)

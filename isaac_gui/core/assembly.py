@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from isaac_gui.core.engine.runner import Runner
 from isaac_gui.core.events import Event, Listener
+from isaac_gui.core.review.rules import RuleSet
 from isaac_gui.core.run_config import Connection, RunSettings
 from isaac_gui.core.settings import S3Settings
 
@@ -98,6 +99,33 @@ class AssembledRun:
             uploader.close(timeout=upload_grace_s)
 
 
+def upload_outputs(
+    out_dir: Path,
+    target: S3Target,
+    rules: RuleSet,
+    *,
+    on_problem: Callable[[str], object],
+    on_status: Callable[[UploadStatus], object] | None = None,
+    timeout_s: float = UPLOAD_GRACE_S,
+) -> UploadStatus:
+    """Everything of `out_dir`'s latest run that S3 does not hold as it is now, without detecting:
+    records the inspector has decided on since they went up (as results.jsonl carries them),
+    uploads an earlier session left pending, then the manifest. Returns the last status."""
+    from isaac_gui.core.journal import Journal  # noqa: PLC0415
+    from isaac_gui.core.s3 import S3Uploader  # noqa: PLC0415
+
+    journal = Journal(out_dir)
+    try:
+        classes = tuple((journal.last_settings() or {}).get("classes") or ())
+    finally:
+        journal.close()
+    uploader = S3Uploader(
+        target, out_dir, classes=classes, on_problem=on_problem, on_status=on_status, rules=rules
+    )
+    uploader.close(timeout=timeout_s)
+    return uploader.status()
+
+
 def _start_uploader(
     target: S3Target,
     out_dir: Path,
@@ -111,7 +139,12 @@ def _start_uploader(
         from isaac_gui.core.s3 import S3Uploader  # noqa: PLC0415
 
         return S3Uploader(
-            target, out_dir, classes=settings.classes, on_problem=on_problem, on_status=on_status
+            target,
+            out_dir,
+            classes=settings.classes,
+            on_problem=on_problem,
+            on_status=on_status,
+            rules=settings.rules,
         )
     except Exception as exc:
         on_problem(f"S3 upload is off for this run: {exc}")

@@ -227,10 +227,26 @@ def test_run_streams_records_to_s3_and_a_rerun_duplicates_nothing(tmp_path, env)
                 "plant-a/line7/manifest.json",
                 *(f"plant-a/line7/records/part_{i:05d}.jpg.json" for i in range(4)),
             ]
-        body = server.client().get_object(
-            Bucket="inspections", Key="plant-a/line7/records/part_00000.jpg.json"
-        )
+        key = "plant-a/line7/records/part_00000.jpg.json"
+        body = server.client().get_object(Bucket="inspections", Key=key)
         assert json.loads(body["Body"].read()) == results(tmp_path / "line7")[0]
+
+        # A decision after the run: `isaac-gui upload` sends that record again, as reviewed.
+        from isaac_gui.core.review.session import ReviewSession  # noqa: PLC0415
+
+        session = ReviewSession(tmp_path / "line7", inspector="Ana")
+        session.set_verdict("part_00000.jpg", "hold", "needs a second look")
+        session.close()
+        upload = ["upload", str(tmp_path / "line7"), *args[6:]]
+        proc = cli(*upload, env_extra=s3_env)
+        assert proc.returncode == 0, proc.stderr
+        assert "S3: 1 uploaded, 3 already there, 0 failed, 0 still waiting" in proc.stderr
+        stored = json.loads(server.client().get_object(Bucket="inspections", Key=key)["Body"].read())
+        assert stored["review"]["verdict"] == "hold" and stored["review"]["by"].startswith("Ana")
+        proc = cli(*upload, env_extra=s3_env)  # nothing changed since: nothing goes up
+        assert "S3: 0 uploaded, 4 already there" in proc.stderr
+        proc = cli("upload", str(tmp_path / "nowhere"), "--s3", "s3://inspections/x", env_extra=s3_env)
+        assert proc.returncode == 2 and "nowhere: not a run's output folder" in proc.stderr
     finally:
         server.kill()
 

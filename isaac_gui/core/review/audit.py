@@ -22,7 +22,7 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -247,15 +247,26 @@ class AuditTrail:
             row = self._db.execute("SELECT record FROM results WHERE job_key = ?", (answer,)).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
-    def current_entries(self) -> dict[str, list[Entry]]:
-        """Every photo's entries for the answer it now shows, keyed by photo (for summaries)."""
+    def current_entries(self, photos: Sequence[str] | None = None) -> dict[str, list[Entry]]:
+        """Every photo's entries (or those of `photos` only) for the answer it now shows, keyed by
+        photo (for summaries and uploads)."""
+        query = (
+            f"SELECT {', '.join('a.' + c for c in _COLUMNS.split(', '))} FROM audit a "
+            "JOIN photos p ON p.rel = a.photo AND p.job_key = a.answer"
+        )
         with self._lock:
             if not self._has_trail():
                 return {}
-            rows = self._db.execute(
-                f"SELECT {', '.join('a.' + c for c in _COLUMNS.split(', '))} FROM audit a "
-                "JOIN photos p ON p.rel = a.photo AND p.job_key = a.answer ORDER BY a.seq"
-            ).fetchall()
+            if photos is None:
+                rows = self._db.execute(query + " ORDER BY a.seq").fetchall()
+            else:
+                rows = []
+                wanted = list(dict.fromkeys(photos))
+                for start in range(0, len(wanted), 500):  # SQLite's bound on parameters
+                    chunk = wanted[start : start + 500]
+                    rows += self._db.execute(
+                        query + f" WHERE a.photo IN ({', '.join('?' * len(chunk))}) ORDER BY a.seq", chunk
+                    ).fetchall()
         found: dict[str, list[Entry]] = {}
         for row in rows:
             found.setdefault(row["photo"], []).append(_entry(row))
@@ -275,15 +286,15 @@ class AuditTrail:
             self._db.close()
 
 
-def current_entries(out_dir: Path) -> dict[str, list[Entry]]:
-    """Every photo's entries for the answer it shows now, read only (writing outputs or opening a
-    folder never creates the trail); {} when the folder has no journal yet."""
+def current_entries(out_dir: Path, photos: Sequence[str] | None = None) -> dict[str, list[Entry]]:
+    """Every photo's entries (or those of `photos`) for the answer it shows now, read only (writing
+    outputs or opening a folder never creates the trail); {} when the folder has no journal yet."""
     try:
         trail = AuditTrail(out_dir, read_only=True)
     except FileNotFoundError:
         return {}
     try:
-        return trail.current_entries()
+        return trail.current_entries(photos)
     finally:
         trail.close()
 

@@ -10,14 +10,28 @@ table, so a 100,000-photo run never sits in memory.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from isaac_gui.core.review.agreement import agreement
-from isaac_gui.core.review.audit import current_entries
+from isaac_gui.core.review.audit import Entry, current_entries
 from isaac_gui.core.review.corrections import Review, corrected_record, fold
 from isaac_gui.core.review.rules import RuleSet, rules_identity
+
+
+def reviewed_record(record: Mapping[str, Any], entries: Sequence[Entry], rules: RuleSet) -> dict[str, Any]:
+    """The record as results.jsonl and S3 carry it: corrected when the inspector worked on it."""
+    return corrected_record(record, entries, rules) if entries else dict(record)
+
+
+def reviewed_records(
+    out_dir: Path, records: Iterable[tuple[str, Mapping[str, Any]]], rules: RuleSet
+) -> list[tuple[str, dict[str, Any]]]:
+    """A batch of (photo, record) as `reviewed_record` says, reading the trail for those photos only."""
+    batch = list(records)
+    entries = current_entries(Path(out_dir), [rel for rel, _record in batch]) if batch else {}
+    return [(rel, reviewed_record(record, entries.get(rel, []), rules)) for rel, record in batch]
 
 
 class ReviewedOutputs:
@@ -39,7 +53,7 @@ class ReviewedOutputs:
                 self._reviewed.append(review)
             else:
                 self._verdicts["undecided"] += 1
-            yield corrected_record(record, entries, self.rules) if entries else dict(record)
+            yield reviewed_record(record, entries, self.rules)
 
     def summary(self) -> dict[str, Any]:
         """What summary.json gains, over the records streamed so far: the rule set in force (file and

@@ -3,6 +3,11 @@
 It first reconciles (uploads left pending by an earlier session, then every record of the
 journal's latest run whose current content is not in S3 yet), then turns the engine's events,
 dropped into an in-memory inbox, into rows of the upload table and keys in the queue.
+
+A record goes up as results.jsonl carries it: corrected by the inspector's review when there is
+one (`core.review.outputs`). A decision changes the record's content, so the next reconciliation
+(an uploader started after it: the next run, or `isaac-gui upload`, or the window once decisions
+settle) uploads it again under the same key, and the manifest follows.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from typing import Any
 
 from isaac_gui.core.events import PhotoFinished
 from isaac_gui.core.journal import Journal
+from isaac_gui.core.review.outputs import ReviewedOutputs, reviewed_records
+from isaac_gui.core.review.rules import DEFAULT_RULES, RuleSet
 from isaac_gui.core.s3.annotate import annotated_identity, wants_annotation
 from isaac_gui.core.s3.bodies import record_body
 from isaac_gui.core.s3.health import STATUS_INTERVAL_S, Health, StatusFeed
@@ -41,8 +48,10 @@ class Intake:
         health: Health,
         feed: StatusFeed,
         note: Callable[[str], None],
+        rules: RuleSet = DEFAULT_RULES,
     ) -> None:
         self._target = target
+        self._rules = rules
         self._layout = layout
         self._out_dir = out_dir
         self._classes = tuple(classes)
@@ -113,7 +122,7 @@ class Intake:
             with self._lock:
                 self._holding = len(batch)
             try:
-                self._admit((event.rel, event.record) for event in batch)
+                self._admit(reviewed_records(self._out_dir, ((e.rel, e.record) for e in batch), self._rules))
             except Exception as exc:
                 if self._uploads.stopped:
                     return
@@ -133,7 +142,8 @@ class Intake:
         journal = Journal(self._out_dir)
         try:
             batch: list[tuple[str, Mapping[str, Any]]] = []
-            for record in journal.records(self._journal_run):
+            reviewed = ReviewedOutputs(self._out_dir, self._rules)
+            for record in reviewed.records(journal.records(self._journal_run)):
                 if self._uploads.stopped:
                     return
                 batch.append((str(record["image"]), record))

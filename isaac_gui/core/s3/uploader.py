@@ -29,6 +29,7 @@ from botocore.config import Config
 
 from isaac_gui.core.events import Event, PhotoFinished
 from isaac_gui.core.journal import JOURNAL_NAME
+from isaac_gui.core.review.rules import DEFAULT_RULES, RuleSet
 from isaac_gui.core.s3.annotate import AnnotationError, render_annotated
 from isaac_gui.core.s3.bodies import manifest_body, sha256_b64
 from isaac_gui.core.s3.health import Health, StatusFeed
@@ -64,6 +65,7 @@ class S3Uploader:
         backoff: Backoff = DEFAULT_BACKOFF,
         connect_timeout_s: float = 5.0,
         read_timeout_s: float = 30.0,
+        rules: RuleSet = DEFAULT_RULES,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -99,6 +101,7 @@ class S3Uploader:
             health=self._health,
             feed=self._feed,
             note=self._note,
+            rules=rules,
         )
         self._close_lock = threading.Lock()
         self._closing = False

@@ -30,9 +30,10 @@ from isaac_gui.core.settings import AppSettings, load_api_key
 from isaac_gui.core.stats import RunStats, Snapshot
 from isaac_gui.qt.run.bridge import EventBridge, RunClosed
 from isaac_gui.qt.run.engine_process import EngineProcess
-from isaac_gui.qt.run.protocol import Command, EventBatch, ProtocolError, StartRun
+from isaac_gui.qt.run.protocol import Command, EventBatch, Notice, ProtocolError, StartRun, UploadOutputs
 
 DEMO_KEY = "demo"
+UPLOAD_ON_CLOSE_S = 10.0  # closing the window: what an S3 upload between runs may still take
 log = logging.getLogger(__name__)
 
 
@@ -93,6 +94,8 @@ class RunController(QObject):
         self._pause_requested = False
         self._cancel_requested = False
         self._simulator: Any = None
+        self._uploader: threading.Thread | None = None  # an `UploadOutputs` going, between runs
+        self._upload_next: UploadOutputs | None = None  # asked for while one was going
         bridge.runFinished.connect(self._on_run_finished)
         bridge.runClosed.connect(self._on_run_closed)
         bridge.statsTick.connect(self.statsTick)
@@ -242,6 +245,9 @@ class RunController(QObject):
                     engine = self._engine
                 if engine is not None:
                     engine.kill()  # it did not stop in time; the journal has what is done
+        uploader = self._uploader
+        if uploader is not None:  # the review's last decisions on their way to S3: a few seconds
+            uploader.join(UPLOAD_ON_CLOSE_S)
         with self._lock:
             standby, self._standby = self._standby, None
         if standby is not None:
@@ -249,6 +255,49 @@ class RunController(QObject):
         self.bridge.flush()
         self.stop_demo()
         return ended
+
+    # -- S3 between runs -----------------------------------------------------------------------
+    def upload_outputs(self, out_dir: Path, rules: RuleSet) -> bool:
+        """Bring S3 up to date with the review of `out_dir` (records decided on since they went up,
+        then the manifest) in an engine process, off the GUI thread; its states reach the bridge as
+        a run's do. One at a time: asked for again meanwhile, it runs once more after. False when
+        the S3 upload is off."""
+        if not self.settings.s3.enabled:
+            return False
+        job = UploadOutputs(Path(out_dir), self.settings.s3, rules)
+        with self._lock:
+            if self._uploader is not None:
+                self._upload_next = job
+                return True
+            thread = threading.Thread(target=self._upload, args=(job,), name="isaac-s3-sync", daemon=True)
+            self._uploader = thread
+        thread.start()
+        return True
+
+    @property
+    def uploading(self) -> bool:
+        return self._uploader is not None
+
+    def _upload(self, job: UploadOutputs) -> None:
+        while True:
+            engine = self._take_standby()
+            try:
+                engine = engine or EngineProcess()
+                if engine.send(job):
+                    while isinstance(message := engine.receive(), EventBatch):
+                        self.bridge.post_all(message.reports)
+            except Exception as exc:
+                self.bridge.post(Notice("s3", f"S3 upload did not start: {exc}"))
+            finally:
+                if engine is not None:
+                    engine.finish(5.0)
+            with self._lock:
+                if self._keep_ready and self._standby is None:
+                    self._standby = _start_engine()
+                job, self._upload_next = self._upload_next, None  # type: ignore[assignment]
+                if job is None:
+                    self._uploader = None
+                    return
 
     def model_for(self, model: str | None) -> str:
         """The model a run started with `model` (the window's field, maybe empty) asks."""

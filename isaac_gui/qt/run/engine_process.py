@@ -49,6 +49,7 @@ from isaac_gui.qt.run.protocol import (
     StartRun,
     ToEngine,
     ToWindow,
+    UploadOutputs,
     UploadState,
     receive_from_engine,
     receive_from_window,
@@ -252,6 +253,8 @@ def host_main() -> int:
     except ProtocolError as exc:
         log.warning("the engine's first message is not one this version knows (%s); exiting", exc)
         return 0
+    if isinstance(start, UploadOutputs):
+        return _upload(start, PipeMailbox(reports))
     if not isinstance(start, StartRun):
         return 0  # a standby that was not needed
     mailbox = PipeMailbox(reports)
@@ -293,6 +296,28 @@ def host_main() -> int:
                 run.close(UPLOAD_GRACE_STUCK_S if stuck else UPLOAD_GRACE_S)
             except Exception as exc:
                 mailbox.post(Notice("s3", f"S3 upload did not finish: {exc}"))
+        mailbox.close()
+    return 0
+
+
+def _upload(job: UploadOutputs, mailbox: PipeMailbox) -> int:
+    """S3 brought up to date with the review, telling the window as a run's upload does."""
+    from isaac_gui.core.assembly import UPLOAD_GRACE_S, s3_target_of, upload_outputs  # noqa: PLC0415
+
+    try:
+        target = s3_target_of(job.s3)
+        if target is not None:
+            upload_outputs(
+                job.out_dir,
+                target,
+                job.rules,
+                on_problem=lambda message: mailbox.post(Notice("s3", message)),
+                on_status=lambda status: mailbox.post(UploadState(status.message, status.stuck)),
+                timeout_s=UPLOAD_GRACE_S,
+            )
+    except Exception as exc:
+        mailbox.post(Notice("s3", f"S3 upload did not finish: {exc}"))
+    finally:
         mailbox.close()
     return 0
 

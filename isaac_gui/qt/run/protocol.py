@@ -5,7 +5,8 @@ Both ends are this same program, so a message is a pickled dataclass (or `Comman
 stdout. This module imports no Qt and no engine: the window reads it, and so does the engine.
 
 - window -> engine: one `StartRun`, then any `Command` (pause, resume, cancel). The end of the
-  engine's input cancels its run.
+  engine's input cancels its run. Or one `UploadOutputs` (S3 brought up to date with the review,
+  no detection), which runs to its end.
 - engine -> window: `EventBatch`es, then one `Closed` once everything has ended. A batch holds the
   engine's own events with `LatencyBuckets`, `Notice` and `UploadState` among them.
 
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import cast
 
 from isaac_gui.core.events import Event
+from isaac_gui.core.review.rules import RuleSet
 from isaac_gui.core.run_config import Connection as ServiceConnection
 from isaac_gui.core.run_config import RunSettings
 from isaac_gui.core.settings import S3Settings
@@ -41,6 +43,15 @@ class StartRun:
     connection: ServiceConnection
     s3: S3Settings
     paused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UploadOutputs:
+    """Upload what S3 does not hold as it is now (records decided on since, what waited)."""
+
+    out_dir: Path
+    s3: S3Settings
+    rules: RuleSet
 
 
 class Command(StrEnum):
@@ -88,7 +99,7 @@ class Closed:
     """The run, its pool's threads and the S3 upload have all ended: the engine's last word."""
 
 
-ToEngine = StartRun | Command
+ToEngine = StartRun | UploadOutputs | Command
 ToWindow = EventBatch | Closed
 Message = ToEngine | ToWindow
 
@@ -108,7 +119,7 @@ def receive_from_engine(connection: Connection) -> ToWindow | None:
 
 def receive_from_window(connection: Connection) -> ToEngine | None:
     """The window's next message; None at the end of the engine's input."""
-    return cast("ToEngine | None", _receive(connection, (StartRun, Command)))
+    return cast("ToEngine | None", _receive(connection, (StartRun, UploadOutputs, Command)))
 
 
 def _receive(connection: Connection, expected: tuple[type, ...]) -> object | None:

@@ -130,6 +130,7 @@ class MainWindow(QMainWindow):
         # results.jsonl and summary.json follow the decisions, a moment after the last key (a run's end
         # writes them anyway); a 100,000-photo folder takes a few seconds, off the GUI thread.
         self._outputs_timer = self._timer(OUTPUTS_DELAY_MS, self._rebuild_outputs)
+        self._decided_since_upload = False  # S3 does not hold the latest decisions yet
         self._connect()
         self.run_bar.set_recent_folders(settings.recent_folders)
         self.run_bar.classes.set_recent(settings.recent_class_sets)
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
         a.toggle_panel.toggled.connect(self.latency_panel.setVisible)
         a.review_summary.triggered.connect(self.show_review_summary)
         self.review.decided.connect(self._outputs_timer.start)  # decisions only, not photos looked at
+        self.review.decided.connect(self._note_decision)
         self.run_bar.recentFolderChosen.connect(lambda folder: self.open_paths([Path(folder)]))
         self.run_bar.classes.submitted.connect(a.run.trigger)
         self.filter_bar.filterChanged.connect(self.filter_model.set_filter)
@@ -225,6 +227,9 @@ class MainWindow(QMainWindow):
         self.review.open(self.out_dir, rules, self.settings.inspector)
         self.desk.reset()
 
+    def _note_decision(self, *_args: object) -> None:
+        self._decided_since_upload = True
+
     def _rebuild_outputs(self) -> None:
         if self.controller.busy or self.out_dir is None or self.review.busy:
             if self.out_dir is not None and not self.controller.busy:
@@ -235,11 +240,21 @@ class MainWindow(QMainWindow):
         out, rules = self.out_dir, self.desk.rules
         self.tasks.run(
             lambda: rebuild_outputs(out, rules),
-            lambda _summary: None,
+            lambda _summary: self._upload_decisions(),
             lambda exc: self.message_bar.show_message(
                 f"Could not update results.jsonl and summary.json in {out}: {exc}", kind="warning"
             ),
         )
+
+    def _upload_decisions(self) -> None:
+        """S3 follows the decisions (their records go up again under the same keys, then the
+        manifest): between runs now, else once the run has ended."""
+        if not self._decided_since_upload or self.out_dir is None or not self.settings.s3.enabled:
+            return
+        if self.controller.busy:
+            return  # _on_state asks again when the run is over
+        self._decided_since_upload = False
+        self.controller.upload_outputs(self.out_dir, self.desk.rules)
 
     def show_review_summary(self) -> None:
         from isaac_gui.qt.review.agreement_view import AgreementView  # noqa: PLC0415 - built on first use
@@ -329,6 +344,7 @@ class MainWindow(QMainWindow):
         if run_state is RunState.IDLE:
             self.status.run_ended()
             self._show_counts()
+            self._upload_decisions()  # decisions made while the run went
             if self._closing:
                 self.close()
         self._sync()
@@ -486,6 +502,9 @@ class MainWindow(QMainWindow):
                 rebuild_outputs(self.out_dir, self.desk.rules)  # closing: the last decisions reach the files
             except (OSError, ValueError) as exc:
                 log.warning("results.jsonl and summary.json not updated in %s: %s", self.out_dir, exc)
+        if not self.controller.busy:
+            self.review.wait_idle()
+            self._upload_decisions()  # the controller's shutdown gives it a few seconds
         self.controller.shutdown(timeout=15.0)
         self.loader.close()
         self.tasks.close()

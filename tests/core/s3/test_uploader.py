@@ -24,6 +24,7 @@ from PIL import Image
 
 from isaac_gui.core.engine.runner import Runner
 from isaac_gui.core.events import Event, PhotoFinished
+from isaac_gui.core.review.session import ReviewSession
 from isaac_gui.core.run_config import Connection, RunSettings
 from isaac_gui.core.s3 import Backoff, S3Target, S3Uploader, UploadStatus
 from isaac_gui.sim.samples import generate_samples
@@ -219,6 +220,55 @@ def test_a_rerun_duplicates_nothing_and_a_changed_photo_overwrites(
     assert set(objects(s3, bucket, "p/results/")) == set(before)
     assert json.loads(body(s3, bucket, f"p/results/records/{rel}.json")) == new_record
     assert third.problems == []
+
+
+def test_a_decision_uploads_the_record_again_under_its_key_and_the_manifest_follows(
+    s3: WeedServer, aws_env: pytest.MonkeyPatch, photos: Path, tmp_path: Path
+) -> None:
+    bucket = new_bucket(s3)
+    out = tmp_path / "results"
+    target = S3Target.from_url(f"s3://{bucket}/p", endpoint_url=s3.endpoint_url)
+    uploader = uploader_for(target, out, Observer())
+    records = run_engine(photos, out, uploader.on_event)
+    uploader.close(timeout=60)
+    before = objects(s3, bucket, "p/results/")
+
+    decided = next(r for r in records if r["status"] == "ok" and r["detections"])
+    untouched = [r for r in records if r["image"] != decided["image"]]
+    session = ReviewSession(out, inspector="Ana", os_user="ana")
+    session.reject_box(decided["image"], "m0")
+    session.set_verdict(decided["image"], "fail", "seen by eye")
+    session.close()
+
+    # An uploader that runs no detection (as `isaac-gui upload` and the window start one): the
+    # decided photo's record goes up again as results.jsonl now carries it, nothing else moves.
+    observer = Observer()
+    uploader = uploader_for(target, out, observer)
+    uploader.close(timeout=60)
+    assert observer.problems == []
+    assert (observer.statuses[-1].uploaded, observer.statuses[-1].failed) == (1, 0)
+    key = f"p/results/records/{decided['image']}.json"
+    stored = json.loads(body(s3, bucket, key))
+    assert stored["review"]["verdict"] == "fail" and stored["review"]["reason"] == "seen by eye"
+    assert stored["model_detections"] == decided["detections"]
+    assert [b["review"] for b in stored["rejected"]] == ["rejected"]
+    assert len(stored["detections"]) == len(decided["detections"]) - 1
+    after = objects(s3, bucket, "p/results/")
+    assert set(after) == set(before)
+    for record in untouched:
+        other = f"p/results/records/{record['image']}.json"
+        assert after[other]["ETag"] == before[other]["ETag"]
+    manifest = {e["key"]: e for e in json.loads(body(s3, bucket, "p/results/manifest.json"))["objects"]}
+    assert manifest[key]["sha256"] == hashlib.sha256(body(s3, bucket, key)).hexdigest()
+
+    # A run over the same folder again answers from the journal: the events carry the model's
+    # answer, and what goes up is still the reviewed record (nothing flips back).
+    again = Observer()
+    uploader = uploader_for(target, out, again)
+    run_engine(photos, out, uploader.on_event)
+    uploader.close(timeout=60)
+    assert (again.statuses[-1].uploaded, again.problems) == (0, [])
+    assert json.loads(body(s3, bucket, key)) == stored
 
 
 def test_records_finished_before_a_crash_are_uploaded_by_the_next_uploader(
