@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS results (
     record TEXT NOT NULL,
     finished_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS results_sha ON results(json_extract(record, '$.sha256'));
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
     started_at REAL NOT NULL,
@@ -66,6 +67,15 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One answer the journal holds for a photo's content: the question (model, classes) is in the record."""
+
+    job_key: str
+    record: dict[str, Any]
+    finished_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +160,35 @@ class Journal:
                 (rel, seq, size, mtime_ns, sha256, key, self.run_id),
             )
 
+    def carry_forward(self) -> None:
+        """Every photo seen before belongs to this run too, with the answer it has: a run of a
+        selection (`RunSettings.only`) then re-answers only its photos, and the run's records
+        (results.jsonl) are still the whole folder."""
+        with self._lock:
+            self._db.execute("UPDATE photos SET run_id = ?", (self.run_id,))
+
+    def seq_of(self, rel: str) -> int | None:
+        """The photo's place in the folder's last full scan, or None for a photo never seen."""
+        with self._lock:
+            row = self._db.execute("SELECT seq FROM photos WHERE rel = ?", (rel,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def max_seq(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT max(seq) FROM photos").fetchone()
+        return -1 if row is None or row[0] is None else int(row[0])
+
     # -- results ----------------------------------------------------------------------------
+    def answers(self, sha256: str) -> list[Answer]:
+        """Every answer held for this content (each question asked of it), oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT job_key, record, finished_at FROM results "
+                "WHERE json_extract(record, '$.sha256') = ? ORDER BY finished_at",
+                (sha256,),
+            ).fetchall()
+        return [Answer(row[0], json.loads(row[1]), float(row[2])) for row in rows]
+
     def result(self, key: str) -> tuple[str, bool, dict[str, Any]] | None:
         """(status, retryable, record) of a finished job, or None."""
         with self._lock:

@@ -104,6 +104,9 @@ class RunSettings:
     expected_total: int | None = None
     # The verdict rules results.jsonl and summary.json are written under (plain frozen data, picklable).
     rules: RuleSet = DEFAULT_RULES
+    # Photos (paths relative to the folder) to run, the rest keeping the answer they have: a
+    # selection asked again, with other classes or another model. None: every photo of the folder.
+    only: tuple[str, ...] | None = None
 
     @property
     def ahead(self) -> int:

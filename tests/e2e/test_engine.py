@@ -10,7 +10,8 @@ import threading
 import pytest
 from PIL import Image
 
-from isaac_gui.core.events import PhotoFinished, PhotoRetrying, ScanFinished
+from isaac_gui.core.events import PhotoFinished, PhotoRetrying, ScanFinished, ScanProblem
+from isaac_gui.core.journal import Journal
 from isaac_gui.core.turns import Turns
 from isaac_gui.sim.samples import generate_samples
 
@@ -289,3 +290,48 @@ def test_a_total_listed_by_the_caller_spares_the_count_and_is_corrected_when_wro
     assert [e.total for e in stale.events if isinstance(e, ScanFinished)] == [4, 6]
     assert stale.runner.stats.snapshot().total == 6
     assert len(stale.records()) == 6
+
+
+def test_a_selection_reruns_with_other_classes_and_every_answer_is_kept(tmp_path, sim):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    truths = generate_samples(folder, 4, CLASSES, seed=21, size=(320, 240))
+    first = run_to_end(folder, out, CLASSES, sim).records()
+    assert sim.stats.total_requests == 4
+    chosen = [truths[1].path, truths[3].path]
+
+    # Only the chosen photos are sent, with the new classes; the others keep their answer.
+    again = run_to_end(folder, out, ("scratch",), sim, only=tuple(chosen))
+    assert sim.stats.total_requests == 6
+    assert again.end.snapshot.total == 2 and sorted(e.rel for e in again.finished) == sorted(chosen)
+    records = again.records()
+    assert list(records) == list(first)  # every photo, in scan order, once
+    for rel, record in records.items():
+        assert record["classes"] == (["scratch"] if rel in chosen else list(CLASSES))
+        if rel not in chosen:
+            assert record == first[rel]
+
+    # Both answers of a chosen photo are in the journal, newest last.
+    journal = Journal(out)
+    try:
+        answers = journal.answers(records[chosen[0]]["sha256"])
+    finally:
+        journal.close()
+    assert [a.record["classes"] for a in answers] == [list(CLASSES), ["scratch"]]
+    assert answers[0].record == {k: v for k, v in first[chosen[0]].items() if k != "image"}
+
+    # Asking the first question again is answered from the journal: nothing sent, the earlier answer back.
+    back = run_to_end(folder, out, CLASSES, sim, only=(chosen[0],))
+    assert sim.stats.total_requests == 6 and all(e.from_journal for e in back.finished)
+    assert back.records()[chosen[0]] == first[chosen[0]]
+
+
+def test_a_selection_naming_a_missing_photo_says_which_and_runs_the_rest(tmp_path, sim):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    truths = generate_samples(folder, 2, CLASSES, seed=22, size=(320, 240))
+    run_to_end(folder, out, CLASSES, sim)
+    (folder / truths[0].path).unlink()
+    outcome = run_to_end(folder, out, ("dent",), sim, only=(truths[0].path, truths[1].path))
+    problems = [e for e in outcome.events if isinstance(e, ScanProblem)]
+    assert [p.path.name for p in problems] == [truths[0].path] and "no longer there" in problems[0].message
+    assert [e.rel for e in outcome.finished] == [truths[1].path]
+    assert outcome.end.outcome == "completed"

@@ -54,6 +54,8 @@ class Conductor:
         schedule = self._schedule
         try:
             expected = self._settings.expected_total
+            if self._settings.only is not None:
+                expected = len(self._settings.only)
             counter: threading.Thread | None = None
             if expected is None:
                 counter = threading.Thread(target=self._count, name="isaac-count", daemon=True)
@@ -63,19 +65,25 @@ class Conductor:
                 self._emit(ScanFinished(expected))
             root, photos = self._scan(report=True)
             self._journal.set_meta("source_root", str(root))
-            seq = 0
+            selection = self._settings.only
+            placed = self._selected(root, selection) if selection is not None else None
+            seq = count = 0
             while not schedule.cancelled.is_set():
                 with self._turns.turn():  # the scan's next step and the photo's lookups are Python work
-                    photo = next(photos, None)
+                    if placed is None:
+                        photo = next(photos, None)
+                    else:
+                        photo, seq = next(placed, (None, seq))
                     if photo is None:
                         break
                     job = self._photo_jobs.identify(photo, seq)
                 if job is not None:
                     self._hand_out(photo, seq, *job)
                 seq += 1
-            if expected is not None and seq != expected and not schedule.cancelled.is_set():
-                self._stats.set_total(seq)  # the folder changed since the caller listed it
-                self._emit(ScanFinished(seq))
+                count += 1
+            if expected is not None and count != expected and not schedule.cancelled.is_set():
+                self._stats.set_total(count)  # the folder changed since the caller listed it
+                self._emit(ScanFinished(count))
             schedule.drain(self._on_overdue)
             if counter is not None:
                 counter.join()
@@ -86,6 +94,24 @@ class Conductor:
     def _scan(self, report: bool) -> tuple[Path, Iterator[discovery.FoundPhoto]]:
         problem = (lambda path, message: self._emit(ScanProblem(path, message))) if report else None
         return discovery.scan_paths(self._sources, recursive=self._settings.recursive, on_problem=problem)
+
+    def _selected(self, root: Path, rels: Sequence[str]) -> Iterator[tuple[discovery.FoundPhoto, int]]:
+        """The selection's photos, each at its place in the folder's scan (a photo the journal has
+        not seen yet goes after the others); one gone since is a problem named, the rest go on."""
+        after = self._journal.max_seq()
+        for rel in dict.fromkeys(rels):
+            path = root / rel
+            try:
+                st = path.stat()
+            except OSError as exc:
+                gone = isinstance(exc, FileNotFoundError)
+                self._emit(ScanProblem(path, "is no longer there" if gone else f"cannot be read: {exc}"))
+                continue
+            seq = self._journal.seq_of(rel)
+            if seq is None:
+                after += 1
+                seq = after
+            yield discovery.FoundPhoto(path, rel, st.st_size, st.st_mtime_ns), seq
 
     def _count(self) -> None:
         _root, photos = self._scan(report=False)

@@ -101,6 +101,8 @@ class Runner:
     # -- control ----------------------------------------------------------------------------
     def start(self) -> None:
         self.journal.begin_run(self._settings_record())
+        if self.settings.only is not None:
+            self.journal.carry_forward()
         for name, target in (("isaac-conductor", self._conduct), ("isaac-stats", self._tick)):
             thread = threading.Thread(target=target, name=name, daemon=True)
             self._threads.append(thread)
@@ -150,6 +152,7 @@ class Runner:
             "rpm": self.settings.rpm,
             "concurrency": self.settings.concurrency,
             "preparation": self.settings.preparation,
+            **({"only": len(self.settings.only)} if self.settings.only is not None else {}),
         }
 
     def _conduct(self) -> None:

@@ -292,13 +292,16 @@ class PhotoListModel(QAbstractListModel):
             changed.append(i)
         self._announce(changed)
 
-    def reset_states(self, *, keep_results: bool) -> None:
+    def reset_states(self, *, keep_results: bool, rels: set[str] | None = None) -> None:
         """Before a run: photos still in flight from a stopped run become "not run"; with
-        `keep_results=False` (other classes or model) every earlier result is dropped too."""
+        `keep_results=False` (other classes or model) every earlier result is dropped too; with
+        `rels` (a selection asked again) those photos' results too, and only theirs."""
         changed = []
         for i, row in enumerate(self._rows):
-            if row.state in (PhotoState.QUEUED, PhotoState.RUNNING, PhotoState.RETRYING) or (
-                not keep_results and row.state is not PhotoState.PENDING
+            if (
+                row.state in (PhotoState.QUEUED, PhotoState.RUNNING, PhotoState.RETRYING)
+                or (not keep_results and row.state is not PhotoState.PENDING)
+                or (rels is not None and row.rel in rels and row.state is not PhotoState.PENDING)
             ):
                 self.counts.add(row, -1)
                 row.clear_result()

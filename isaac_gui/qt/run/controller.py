@@ -163,9 +163,11 @@ class RunController(QObject):
         retry_errors: bool = False,
         listed: int | None = None,
         rules: RuleSet = DEFAULT_RULES,
+        only: Sequence[str] | None = None,
     ) -> None:
         """`listed`: how many photos the window's own listing of `sources` found, if complete;
-        `rules`: what the run's results.jsonl and summary.json count verdicts by."""
+        `rules`: what the run's results.jsonl and summary.json count verdicts by; `only`: the photos
+        (relative paths) to ask, the others keeping their answers."""
         if self.busy:
             raise RuntimeError("a run is already going")
         s = self.settings
@@ -177,6 +179,7 @@ class RunController(QObject):
             retry_errors=retry_errors,
             expected_total=listed,
             rules=rules,
+            only=tuple(only) if only is not None else None,
         )
         plan = RunPlan(tuple(Path(p) for p in sources), Path(out_dir), run_settings)
         self.plan = plan

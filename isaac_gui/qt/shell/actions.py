@@ -43,6 +43,12 @@ class Actions:
         self.review_summary = make(
             "Review summary…", "info", "Verdict counts and the model's agreement with you", "Ctrl+Shift+A"
         )
+        self.rerun_selection = make(
+            "Re-run selection…",
+            "run",
+            "Ask the selected photos again, with other classes or another model",
+            "Ctrl+Shift+R",
+        )
         self.toggle_panel = make("Latency panel", "gauge", "Show or hide the latency panel", "F9")
         self.toggle_panel.setCheckable(True)
         self.toggle_panel.setChecked(True)
@@ -65,3 +71,4 @@ class Actions:
         self.demo.setEnabled(idle)
         self.export.setEnabled(has_results)
         self.export_selection.setEnabled(has_results and has_selection)
+        self.rerun_selection.setEnabled(idle and has_selection)

@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         a.quit.triggered.connect(self.close)
         a.toggle_panel.toggled.connect(self.latency_panel.setVisible)
         a.review_summary.triggered.connect(self.show_review_summary)
+        a.rerun_selection.triggered.connect(self.rerun_selection)
         self.review.decided.connect(self._outputs_timer.start)  # decisions only, not photos looked at
         self.review.decided.connect(self._note_decision)
         self.run_bar.recentFolderChosen.connect(lambda folder: self.open_paths([Path(folder)]))
@@ -305,22 +306,55 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
 
     # -- runs -------------------------------------------------------------------------------
-    def run(self, *_checked: object, retry_errors: bool = False) -> None:
-        """Run over the open photos with the classes and model entered (Ctrl+Enter)."""
+    def rerun_selection(self) -> None:
+        """Ask the selected photos again, with other classes or another model (Ctrl+Shift+R); their
+        earlier answers stay in the journal, and so do the corrections made on them."""
+        rels = [row.rel for row in self.grid.selected_rows()]
+        if self.controller.busy or self.out_dir is None or not rels:
+            return
+        from isaac_gui.qt.dialogs.rerun import RerunDialog  # noqa: PLC0415 - built on first use
+
+        dialog = RerunDialog(len(rels), self.current_classes(), self.run_bar.model_name(), self)
+        try:
+            if dialog.exec() != RerunDialog.DialogCode.Accepted:
+                return
+            classes, model = dialog.classes(), dialog.model()
+        finally:
+            dialog.deleteLater()
+        if classes:
+            self.run(only=rels, classes=classes, model=model)
+
+    def run(
+        self,
+        *_checked: object,
+        retry_errors: bool = False,
+        only: Sequence[str] | None = None,
+        classes: tuple[str, ...] | None = None,
+        model: str | None = None,
+    ) -> None:
+        """Run over the open photos with the classes and model entered (Ctrl+Enter); or, with
+        `only`, over those photos with `classes` and `model` (the others keep their answers)."""
         if self.controller.busy or self.out_dir is None:
             return
-        self.run_bar.classes.commit()
-        classes = self.run_bar.classes.classes()
+        if only is None:
+            self.run_bar.classes.commit()
+            classes = self.run_bar.classes.classes()
+            model = self.run_bar.model_name()
         if not classes:
             self.message_bar.show_message(NO_CLASSES, kind="info")
             self.run_bar.classes.entry.setFocus()
             return
-        model = self.run_bar.model_name()
         key = (classes, self.controller.model_for(model))
-        self.model.reset_states(keep_results=self.results_key is None or self.results_key == key)
-        self.results_key = key
-        self.grid.set_classes(classes)
-        self.filter_bar.set_classes(classes)
+        if only is None:
+            self.model.reset_states(keep_results=self.results_key is None or self.results_key == key)
+            self.results_key = key
+            shown = classes
+        else:
+            self.model.reset_states(keep_results=True, rels=set(only))
+            known = self.results_key[0] if self.results_key else ()
+            shown = (*known, *(c for c in classes if c.casefold() not in {k.casefold() for k in known}))
+        self.grid.set_classes(shown)
+        self.filter_bar.set_classes(shown)
         self.latency_panel.reset()
         self.message_bar.dismiss()
         self.status.set_s3(self.settings.s3.enabled)  # last run's upload problem is that run's
@@ -336,6 +370,7 @@ class MainWindow(QMainWindow):
             retry_errors=retry_errors,
             listed=listed,
             rules=self.desk.rules,
+            only=only,
         )
 
     def _on_state(self, state: str) -> None:
